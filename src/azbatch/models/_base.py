@@ -1,0 +1,237 @@
+"""Base classes of the wire models: lazily decoded, loss-free, typed.
+
+Why lazy: a job listing returns thousands of jobs of which callers usually read two or three
+properties. A model therefore keeps the wire JSON it came from (``_raw``) and decodes a property only
+when it is first read, caching the result (``_values``). Nothing the service sent is dropped:
+properties this package does not know stay in ``_raw`` and ``as_dict`` sends them back unchanged,
+which matters when a fetched job is edited and sent back with ``update``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from enum import Enum
+from typing import Any, ClassVar, Generic, TypeVar, overload
+from urllib.parse import urlsplit, urlunsplit
+
+from azure.core.exceptions import DeserializationError
+
+from ._codec import Codec
+
+T = TypeVar("T")
+M = TypeVar("M", bound="Model")
+E = TypeVar("E", bound="BatchEnum")
+
+_MASK = "***"
+
+
+class BatchEnum(str, Enum):
+    """Base of the wire enums: members compare equal to their wire strings.
+
+    The live service sometimes answers in another casing than the spec (``Spread``, ``UserError``);
+    :meth:`lookup` matches case-insensitively and returns the member, whose value has the spec's
+    spelling. A value it does not know is returned as the plain string, so a newer service never breaks
+    an older client.
+    """
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    @classmethod
+    def lookup(cls: type[E], value: str) -> E | str:
+        """Return the member for ``value`` (any case), or ``value`` itself when it is not a member."""
+        table: dict[str, Any] = cls.__dict__.get("_lookup_table_") or cls._build_lookup()
+        found = table.get(value)
+        if found is None:
+            found = table.get(value.lower(), value)
+        return found  # type: ignore[no-any-return]
+
+    @classmethod
+    def _build_lookup(cls) -> dict[str, Any]:
+        table: dict[str, Any] = {}
+        for member in cls:
+            table[member.value] = member
+            table[member.value.lower()] = member
+        # Cached on the class; Enum forbids setting attributes the normal way.
+        type.__setattr__(cls, "_lookup_table_", table)
+        return table
+
+
+class Field(Generic[T]):
+    """Descriptor for one wire property of a model.
+
+    Reading decodes the raw JSON value on first access and caches it; writing replaces it. The
+    descriptor also carries the wire name and the codec, which ``as_dict`` and ``from_dict`` use.
+    """
+
+    __slots__ = ("attr", "codec", "required", "secret", "url", "wire")
+
+    def __init__(
+        self,
+        wire: str,
+        codec: Codec,
+        *,
+        required: bool = False,
+        secret: bool = False,
+        url: bool = False,
+    ) -> None:
+        self.wire = wire
+        self.codec = codec
+        self.required = required
+        self.secret = secret
+        self.url = url
+        self.attr = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.attr = name
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> Field[T]: ...
+    @overload
+    def __get__(self, obj: Model, owner: type | None = None) -> T: ...
+    def __get__(self, obj: Model | None, owner: type | None = None) -> Field[T] | T:
+        if obj is None:
+            return self
+        values = obj._values
+        try:
+            return values[self.attr]  # type: ignore[no-any-return]
+        except KeyError:
+            pass
+        raw = obj._raw.get(self.wire)
+        value = None
+        if raw is not None:
+            try:
+                value = self.codec.decode(raw)
+            except (TypeError, ValueError, AttributeError, KeyError) as exc:
+                raise DeserializationError(
+                    f"{type(obj).__name__}.{self.attr}: cannot read {self.codec.name} from the wire value"
+                ) from exc
+        values[self.attr] = value
+        return value  # type: ignore[return-value]
+
+    def __set__(self, obj: Model, value: T) -> None:
+        obj._values[self.attr] = value
+        # The raw value no longer describes the property; dropping it makes as_dict encode the new one.
+        obj._raw.pop(self.wire, None)
+
+    def __repr__(self) -> str:
+        return f"Field({self.wire!r}, {self.codec!r})"
+
+
+class Model:
+    """Base of all wire models.
+
+    * Construct with keywords (``PoolInformation(pool_id="p1")``) or from wire JSON with
+      :meth:`from_dict`; :meth:`as_dict` returns wire JSON (camelCase keys, ``None`` left out).
+    * Equality compares values, property by property, including properties this package does not know.
+    * ``repr`` shows the set properties and masks credentials.
+    """
+
+    __slots__ = ("_raw", "_values")
+
+    _wire_name: ClassVar[str] = "Model"
+    _fields: ClassVar[tuple[Field[Any], ...]] = ()
+    _by_wire: ClassVar[dict[str, Field[Any]]] = {}
+    _by_attr: ClassVar[dict[str, Field[Any]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Precompute the field tables once per class; decoding and encoding only look them up.
+        cls._fields = tuple(
+            v for base in reversed(cls.__mro__) for v in vars(base).values() if isinstance(v, Field)
+        )
+        cls._by_wire = {f.wire: f for f in cls._fields}
+        cls._by_attr = {f.attr: f for f in cls._fields}
+
+    def __init__(self) -> None:
+        self._raw: dict[str, Any] = {}
+        self._values: dict[str, Any] = {}
+
+    # ---------------------------------------------------------------- wire conversion
+
+    @classmethod
+    def _from_wire(cls: type[M], data: dict[str, Any]) -> M:
+        """Wrap ``data`` without copying it; for JSON this package parsed itself."""
+        if not isinstance(data, dict):
+            raise TypeError(f"{cls.__name__}: expected a JSON object, got {type(data).__name__}")
+        obj = cls.__new__(cls)
+        obj._raw = data
+        obj._values = {}
+        return obj
+
+    @classmethod
+    def from_dict(cls: type[M], data: Mapping[str, Any]) -> M:
+        """Build a model from wire JSON (camelCase keys). Properties it does not know are kept."""
+        if not isinstance(data, Mapping):
+            raise TypeError(f"{cls.__name__}.from_dict: expected a mapping, got {type(data).__name__}")
+        return cls._from_wire(dict(data))
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return wire JSON: camelCase keys, ``None`` values left out, unknown properties kept.
+
+        :raises TypeError: a property holds a value of the wrong type (the message names it).
+        """
+        result = dict(self._raw)
+        by_attr = self._by_attr
+        for attr, value in self._values.items():
+            field = by_attr[attr]
+            if field.wire in result and not field.codec.mutable:
+                continue  # read but not replaced: the raw text is exact, re-encoding could lose digits
+            if value is None:
+                result.pop(field.wire, None)
+                continue
+            try:
+                result[field.wire] = field.codec.encode(value)
+            except TypeError as exc:
+                raise TypeError(f"{type(self).__name__}.{attr}: {exc}") from None
+        return result
+
+    @property
+    def additional_properties(self) -> dict[str, Any]:
+        """Wire properties this package does not model, as received (read-only copy)."""
+        return {k: v for k, v in self._raw.items() if k not in self._by_wire}
+
+    # ---------------------------------------------------------------- value semantics
+
+    def _items(self) -> Iterator[tuple[str, Any]]:
+        for field in self._fields:
+            value = field.__get__(self)
+            if value is not None:
+                yield field.attr, value
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        assert isinstance(other, Model)
+        return dict(self._items()) == dict(other._items()) and (
+            self.additional_properties == other.additional_properties
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable value objects are not hashable
+
+    def __repr__(self) -> str:
+        parts = []
+        for field in self._fields:
+            value = field.__get__(self)
+            if value is None:
+                continue
+            if field.secret:
+                value = _MASK
+            elif field.url and isinstance(value, str):
+                value = _mask_query(value)
+            parts.append(f"{field.attr}={value!r}")
+        extra = self.additional_properties
+        if extra:
+            parts.append(f"additional_properties={sorted(extra)!r}")
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+
+def _mask_query(url: str) -> str:
+    """Hide a URL's query string, where a SAS signature would sit."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return _MASK
+    if not parts.query:
+        return url
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, _MASK, parts.fragment))
