@@ -193,6 +193,15 @@ class EmulatorAuth:
     ``clock`` returns the current epoch time in seconds; it exists so tests can pin time.
     """
 
+    account: str
+    """The Batch account name that Shared Key requests must name and sign."""
+
+    enabled: bool
+    """When false, :meth:`verify` accepts every request (the token route keeps working)."""
+
+    token_ttl_s: int
+    """Lifetime in seconds of issued tokens."""
+
     identity_endpoint_path: str
     """Path of the managed-identity token route (exempt from :meth:`verify`)."""
 
