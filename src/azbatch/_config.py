@@ -1,0 +1,122 @@
+"""The one place that turns client keyword arguments into an ordered azure-core policy list.
+
+Both clients call :func:`build_pipeline_parts`; only the retry, redirect and bearer policies and the
+default transport differ between sync and async, and those are passed in by the caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from azure.core.credentials import AzureNamedKeyCredential
+from azure.core.pipeline.policies import (
+    ContentDecodePolicy,
+    CustomHookPolicy,
+    DistributedTracingPolicy,
+    HeadersPolicy,
+    HttpLoggingPolicy,
+    ProxyPolicy,
+    RequestIdPolicy,
+    UserAgentPolicy,
+)
+
+from ._constants import DEFAULT_SCOPE, HEADER_CLIENT_REQUEST_ID, SDK_MONIKER
+from ._version import VERSION
+from .policies import EnvironmentProxyPolicy, SharedKeyCredentialPolicy
+from .policies._trace_logging import RedactedNetworkTraceLoggingPolicy
+
+__all__ = ["PipelineFlavor", "build_policies", "logging_policy"]
+
+# Header and query names whose values are safe to show in azure-core's HttpLoggingPolicy output.
+LOGGED_HEADERS = frozenset(
+    {
+        "client-request-id",
+        "return-client-request-id",
+        "request-id",
+        "ocp-date",
+        "ETag",
+        "Last-Modified",
+        "DataServiceId",
+        "Location",
+        "If-Match",
+        "If-None-Match",
+        "If-Modified-Since",
+        "If-Unmodified-Since",
+        "Retry-After",
+    }
+)
+LOGGED_QUERY = frozenset({"api-version", "timeout", "maxresults", "$filter", "$select", "$expand", "$skiptoken"})
+
+
+@dataclass(frozen=True)
+class PipelineFlavor:
+    """The sync- or async-specific policy classes the pipeline needs."""
+
+    retry_policy: type[Any]
+    redirect_policy: type[Any]
+    bearer_policy: type[Any]
+
+
+def logging_policy(**kwargs: Any) -> HttpLoggingPolicy:
+    """azure-core's INFO-level request logging, allowed to show the Batch headers and query names."""
+    policy = HttpLoggingPolicy(**kwargs)
+    policy.allowed_header_names.update(LOGGED_HEADERS)
+    policy.allowed_query_params.update(LOGGED_QUERY)
+    return policy
+
+
+def _auth_policy(credential: Any, flavor: PipelineFlavor, kwargs: dict[str, Any]) -> Any:
+    if credential is None:
+        raise TypeError("credential is required: a token credential or an AzureNamedKeyCredential")
+    if isinstance(credential, AzureNamedKeyCredential):
+        return SharedKeyCredentialPolicy(credential)
+    if not hasattr(credential, "get_token") and not hasattr(credential, "get_token_info"):
+        raise TypeError(
+            "credential must be a token credential (for example azure.identity's DefaultAzureCredential) "
+            f"or an azure.core.credentials.AzureNamedKeyCredential, not {type(credential).__name__}"
+        )
+    scopes = kwargs.pop("credential_scopes", None) or [DEFAULT_SCOPE]
+    if isinstance(scopes, str) or not isinstance(scopes, Iterable):
+        raise TypeError("credential_scopes must be a list of str")
+    return flavor.bearer_policy(credential, *scopes, enforce_https=kwargs.pop("enforce_https", True))
+
+
+def build_policies(
+    credential: Any, flavor: PipelineFlavor, *, own_transport: bool, kwargs: dict[str, Any]
+) -> list[Any]:
+    """The ordered policies of a client pipeline; consumes the keywords it uses from ``kwargs``.
+
+    ``own_transport`` is true when the client builds its default transport itself; the proxy
+    environment is then resolved once here rather than by the transport on every request.
+    """
+    auth = _auth_policy(credential, flavor, kwargs)
+    # The Batch service does not redirect; following a redirect would re-sign the request for whatever
+    # host it names, so redirects are off unless the caller asks for them.
+    kwargs.setdefault("permit_redirects", False)
+    per_call = list(kwargs.pop("per_call_policies", []) or [])
+    per_retry = list(kwargs.pop("per_retry_policies", []) or [])
+    policies: list[Any] = [
+        RequestIdPolicy(request_id_header_name=HEADER_CLIENT_REQUEST_ID, **kwargs),
+        HeadersPolicy(**kwargs),
+        UserAgentPolicy(sdk_moniker=f"{SDK_MONIKER}/{VERSION}", **kwargs),
+        ProxyPolicy(**kwargs),
+    ]
+    if own_transport:
+        policies.append(EnvironmentProxyPolicy())
+    policies += [
+        # Kept for callers that pass stream=False explicitly; the operations themselves do not, so the
+        # JSON of a response is parsed once, by the response parsers, not twice.
+        ContentDecodePolicy(**kwargs),
+        *per_call,
+        flavor.redirect_policy(**kwargs),
+        flavor.retry_policy(**kwargs),
+        auth,
+        *per_retry,
+        CustomHookPolicy(**kwargs),
+        RedactedNetworkTraceLoggingPolicy(**kwargs),
+        DistributedTracingPolicy(**kwargs),
+        logging_policy(**kwargs),
+    ]
+    return policies

@@ -1,0 +1,131 @@
+"""Response parsers for the 12 job operations: a received response in, a typed result out.
+
+Pure: they read the status, headers and already-loaded body of an azure-core response and either
+return the result or raise the mapped :mod:`azbatch.exceptions` error. Shared by both clients.
+"""
+
+from __future__ import annotations
+
+import json
+from email.utils import parsedate_to_datetime
+from typing import Any, TypeVar, Union
+
+from azure.core.exceptions import DecodeError
+from azure.core.rest import AsyncHttpResponse, HttpResponse
+
+from .._constants import HEADER_CLIENT_REQUEST_ID, HEADER_DATA_SERVICE_ID, HEADER_REQUEST_ID
+from ..exceptions import error_from_response
+from ..models import (
+    CloudJob,
+    JobPreparationAndReleaseTaskExecutionInformation,
+    JobWriteResult,
+    Model,
+    TaskCountsResult,
+)
+
+__all__ = [
+    "ResponseLike",
+    "parse_add_response",
+    "parse_get_response",
+    "parse_get_task_counts_response",
+    "parse_job_page",
+    "parse_preparation_and_release_page",
+    "parse_write_response",
+]
+
+M = TypeVar("M", bound=Model)
+
+
+ResponseLike = Union[HttpResponse, AsyncHttpResponse]
+"""An azure-core response, sync or async, whose body has been read; parsers only look at it."""
+
+
+# Success statuses, per operation, as the service documents them.
+ADD_OK = (201,)
+ACCEPTED = (202,)  # delete, disable, enable, terminate
+OK = (200,)  # get, get_task_counts, lists, patch, update
+
+
+def ensure_status(response: ResponseLike, expected: tuple[int, ...]) -> None:
+    """Raise the mapped Batch error unless the status is one the operation succeeds with."""
+    if response.status_code not in expected:
+        raise error_from_response(response)
+
+
+def _last_modified(headers: Any) -> Any:
+    value = headers.get("Last-Modified")
+    if not value:
+        return None
+    try:
+        return parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None  # a malformed date header should not turn a successful write into a failure
+
+
+def write_result(response: ResponseLike) -> JobWriteResult:
+    """The ETag, dates and ids a write reports in its headers."""
+    headers = response.headers
+    return JobWriteResult(
+        etag=headers.get("ETag"),
+        last_modified=_last_modified(headers),
+        request_id=headers.get(HEADER_REQUEST_ID),
+        client_request_id=headers.get(HEADER_CLIENT_REQUEST_ID),
+        data_service_id=headers.get(HEADER_DATA_SERVICE_ID),
+    )
+
+
+def parse_add_response(response: ResponseLike) -> JobWriteResult:
+    """Result of add (201 Created)."""
+    ensure_status(response, ADD_OK)
+    return write_result(response)
+
+
+def parse_write_response(response: ResponseLike, expected: tuple[int, ...]) -> JobWriteResult:
+    """Result of delete/disable/enable/terminate (202) or patch/update (200)."""
+    ensure_status(response, expected)
+    return write_result(response)
+
+
+def _json_object(response: ResponseLike) -> dict[str, Any]:
+    try:
+        data = json.loads(response.content)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DecodeError("the service's response body is not valid JSON", response=response, error=exc) from exc
+    if not isinstance(data, dict):
+        raise DecodeError("the service's response body is not a JSON object", response=response)
+    return data
+
+
+def parse_get_response(response: ResponseLike) -> CloudJob:
+    """The job of a get (200)."""
+    ensure_status(response, OK)
+    return CloudJob._from_wire(_json_object(response))
+
+
+def parse_get_task_counts_response(response: ResponseLike) -> TaskCountsResult:
+    """Task and slot counts of a job (200)."""
+    ensure_status(response, OK)
+    return TaskCountsResult._from_wire(_json_object(response))
+
+
+def _page(response: ResponseLike, model: type[M]) -> tuple[str | None, list[M]]:
+    ensure_status(response, OK)
+    data = _json_object(response)
+    items = data.get("value") or []
+    if not isinstance(items, list):
+        raise DecodeError("the page's 'value' is not a JSON array", response=response)
+    next_link = data.get("odata.nextLink") or None
+    wrap = model._from_wire
+    return next_link, [wrap(item) for item in items]
+
+
+def parse_job_page(response: ResponseLike) -> tuple[str | None, list[CloudJob]]:
+    """One page of list / list_from_job_schedule: (next link or None, jobs)."""
+    return _page(response, CloudJob)
+
+
+def parse_preparation_and_release_page(
+    response: ResponseLike,
+) -> tuple[str | None, list[JobPreparationAndReleaseTaskExecutionInformation]]:
+    """One page of list_preparation_and_release_task_status: (next link or None, entries)."""
+    return _page(response, JobPreparationAndReleaseTaskExecutionInformation)

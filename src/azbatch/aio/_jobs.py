@@ -1,0 +1,439 @@
+"""The job operations of the async client.
+
+This file is the source of truth for both clients: ``scripts/unasync.py`` generates
+``azbatch/_sync/_jobs.py`` from it. Keep every operation as thin glue -- validate and build the request
+(pure), send it through the pipeline, parse the response (pure) -- so the two stay identical.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from azure.core import MatchConditions
+from azure.core.async_paging import AsyncItemPaged, AsyncList
+from azure.core.pipeline import AsyncPipeline, PipelineResponse
+from azure.core.rest import AsyncHttpResponse, HttpRequest
+from azure.core.tracing.decorator import distributed_trace
+from azure.core.tracing.decorator_async import distributed_trace_async
+
+from .._protocol import _requests as rq
+from .._protocol import _responses as rs
+from ..models import (
+    CloudJob,
+    DisableJobOption,
+    JobAddParameter,
+    JobPatchParameter,
+    JobPreparationAndReleaseTaskExecutionInformation,
+    JobUpdateParameter,
+    JobWriteResult,
+    TaskCountsResult,
+)
+
+__all__ = ["JobOperations"]
+
+T = TypeVar("T")
+ItemT = TypeVar("ItemT")
+
+
+class JobOperations:
+    """The 12 operations of the Batch job API. Reach it as ``client.jobs`` (or ``client.job``).
+
+    Every operation accepts these keyword options:
+
+    :keyword int service_timeout: seconds the service may spend on the call (sent as the ``timeout``
+        query parameter; the service caps it at 30). azure-core's own ``timeout`` keyword is the
+        client-side limit and is passed to the transport unchanged.
+    :keyword str client_request_id: a UUID identifying the call in the service's logs.
+    :keyword bool return_client_request_id: ask the service to echo ``client_request_id``.
+    :keyword datetime.datetime ocp_date: the time the request was created (sent as ``ocp-date``).
+
+    Operations on one existing job also take the conditions:
+
+    :keyword str etag: the ETag to compare, used with ``match_condition``.
+    :keyword ~azure.core.MatchConditions match_condition: ``IfNotModified`` (If-Match), ``IfModified``
+        (If-None-Match), ``IfPresent`` or ``IfMissing``.
+    :keyword datetime.datetime if_modified_since: proceed only if the job changed since then.
+    :keyword datetime.datetime if_unmodified_since: proceed only if the job has not changed since then.
+
+    Any other keyword goes to the azure-core pipeline (``retry_total``, ``logging_enable``, ``headers``,
+    ``timeout``, ...). ``cls`` may be a callable ``(pipeline_response, result, headers)`` whose return
+    value replaces the result. Invalid arguments raise ``TypeError``/``ValueError`` before anything is
+    sent; service errors raise :class:`azbatch.exceptions.BatchServiceError` subclasses.
+    """
+
+    def __init__(self, pipeline: AsyncPipeline[HttpRequest, AsyncHttpResponse], target: rq.Target) -> None:
+        self._pipeline = pipeline
+        self._target = target
+
+    # ------------------------------------------------------------------------------------ plumbing
+
+    async def _call(
+        self, request: HttpRequest, parse: Callable[[AsyncHttpResponse], T], kwargs: dict[str, Any]
+    ) -> T:
+        cls = kwargs.pop("cls", None)
+        pipeline_response: PipelineResponse[HttpRequest, AsyncHttpResponse] = await self._pipeline.run(
+            request, **kwargs
+        )
+        result = parse(pipeline_response.http_response)
+        if cls is not None:
+            return cls(pipeline_response, result, dict(pipeline_response.http_response.headers))  # type: ignore[no-any-return]
+        return result
+
+    def _pages(
+        self,
+        first_request: Callable[[], HttpRequest],
+        parse: Callable[[AsyncHttpResponse], tuple[str | None, list[ItemT]]],
+        options: rq.RequestOptions,
+        kwargs: dict[str, Any],
+    ) -> AsyncItemPaged[ItemT]:
+        """A lazy listing: no request is sent until the caller starts iterating."""
+
+        async def get_next(continuation_token: str | None) -> AsyncHttpResponse:
+            if continuation_token is None:
+                request = first_request()
+            else:
+                request = rq.build_next_page_request(self._target, continuation_token, options)
+            pipeline_response = await self._pipeline.run(request, **kwargs)
+            response: AsyncHttpResponse = pipeline_response.http_response
+            return response
+
+        async def extract_data(response: AsyncHttpResponse) -> tuple[str | None, AsyncList[ItemT]]:
+            next_link, items = parse(response)
+            return next_link, AsyncList(items)
+
+        return AsyncItemPaged(get_next, extract_data)
+
+    # ---------------------------------------------------------------------------------- operations
+
+    @distributed_trace_async
+    async def add(
+        self,
+        job: JobAddParameter | Mapping[str, Any],
+        *,
+        service_timeout: int | None = None,
+        client_request_id: str | None = None,
+        return_client_request_id: bool | None = None,
+        ocp_date: datetime.datetime | None = None,
+        **kwargs: Any,
+    ) -> JobWriteResult:
+        """Create a job (``POST /jobs``).
+
+        :param job: the job to create: a :class:`~azbatch.models.JobAddParameter` or its wire-form mapping.
+        :return: the new job's ETag, Last-Modified and URL.
+        :raises ~azbatch.exceptions.BatchResourceExistsError: a job with this id exists.
+        """
+        options = rq.options(service_timeout, client_request_id, return_client_request_id, ocp_date)
+        request = rq.build_add_request(self._target, job, options)
+        return await self._call(request, rs.parse_add_response, kwargs)
+
+    @distributed_trace_async
+    async def delete(
+        self,
+        job_id: str,
+        *,
+        service_timeout: int | None = None,
+        client_request_id: str | None = None,
+        return_client_request_id: bool | None = None,
+        ocp_date: datetime.datetime | None = None,
+        etag: str | None = None,
+        match_condition: MatchConditions | None = None,
+        if_modified_since: datetime.datetime | None = None,
+        if_unmodified_since: datetime.datetime | None = None,
+        **kwargs: Any,
+    ) -> JobWriteResult:
+        """Delete a job and its tasks (``DELETE /jobs/{jobId}``).
+
+        The service accepts the request (202) and moves the job to ``deleting``; it disappears later.
+
+        :param job_id: the job's id.
+        """
+        options = rq.options(service_timeout, client_request_id, return_client_request_id, ocp_date)
+        conditions = rq.conditions(etag, match_condition, if_modified_since, if_unmodified_since)
+        request = rq.build_delete_request(self._target, job_id, options, conditions)
+        return await self._call(request, lambda r: rs.parse_write_response(r, rs.ACCEPTED), kwargs)
+
+    @distributed_trace_async
+    async def disable(
+        self,
+        job_id: str,
+        disable_tasks: DisableJobOption | str,
+        *,
+        service_timeout: int | None = None,
+        client_request_id: str | None = None,
+        return_client_request_id: bool | None = None,
+        ocp_date: datetime.datetime | None = None,
+        etag: str | None = None,
+        match_condition: MatchConditions | None = None,
+        if_modified_since: datetime.datetime | None = None,
+        if_unmodified_since: datetime.datetime | None = None,
+        **kwargs: Any,
+    ) -> JobWriteResult:
+        """Stop scheduling new tasks of a job (``POST /jobs/{jobId}/disable``).
+
+        :param job_id: the job's id.
+        :param disable_tasks: what happens to running tasks: ``requeue``, ``terminate`` or ``wait``.
+        """
+        options = rq.options(service_timeout, client_request_id, return_client_request_id, ocp_date)
+        conditions = rq.conditions(etag, match_condition, if_modified_since, if_unmodified_since)
+        request = rq.build_disable_request(self._target, job_id, disable_tasks, options, conditions)
+        return await self._call(request, lambda r: rs.parse_write_response(r, rs.ACCEPTED), kwargs)
+
+    @distributed_trace_async
+    async def enable(
+        self,
+        job_id: str,
+        *,
+        service_timeout: int | None = None,
+        client_request_id: str | None = None,
+        return_client_request_id: bool | None = None,
+        ocp_date: datetime.datetime | None = None,
+        etag: str | None = None,
+        match_condition: MatchConditions | None = None,
+        if_modified_since: datetime.datetime | None = None,
+        if_unmodified_since: datetime.datetime | None = None,
+        **kwargs: Any,
+    ) -> JobWriteResult:
+        """Resume scheduling tasks of a disabled job (``POST /jobs/{jobId}/enable``).
+
+        :param job_id: the job's id.
+        """
+        options = rq.options(service_timeout, client_request_id, return_client_request_id, ocp_date)
+        conditions = rq.conditions(etag, match_condition, if_modified_since, if_unmodified_since)
+        request = rq.build_enable_request(self._target, job_id, options, conditions)
+        return await self._call(request, lambda r: rs.parse_write_response(r, rs.ACCEPTED), kwargs)
+
+    @distributed_trace_async
+    async def get(
+        self,
+        job_id: str,
+        *,
+        select: str | Sequence[str] | None = None,
+        expand: str | Sequence[str] | None = None,
+        service_timeout: int | None = None,
+        client_request_id: str | None = None,
+        return_client_request_id: bool | None = None,
+        ocp_date: datetime.datetime | None = None,
+        etag: str | None = None,
+        match_condition: MatchConditions | None = None,
+        if_modified_since: datetime.datetime | None = None,
+        if_unmodified_since: datetime.datetime | None = None,
+        **kwargs: Any,
+    ) -> CloudJob:
+        """Fetch one job (``GET /jobs/{jobId}``).
+
+        :param job_id: the job's id.
+        :keyword select: property names to return (``["id", "state"]`` or ``"id,state"``).
+        :keyword expand: related data to include; ``"stats"`` adds :attr:`CloudJob.stats`.
+        :raises ~azbatch.exceptions.BatchResourceNotFoundError: no such job.
+        :raises ~azbatch.exceptions.BatchResourceNotModifiedError: a read condition found it unchanged.
+        """
+        options = rq.options(service_timeout, client_request_id, return_client_request_id, ocp_date)
+        conditions = rq.conditions(etag, match_condition, if_modified_since, if_unmodified_since)
+        request = rq.build_get_request(self._target, job_id, select, expand, options, conditions)
+        return await self._call(request, rs.parse_get_response, kwargs)
+
+    @distributed_trace_async
+    async def get_task_counts(
+        self,
+        job_id: str,
+        *,
+        service_timeout: int | None = None,
+        client_request_id: str | None = None,
+        return_client_request_id: bool | None = None,
+        ocp_date: datetime.datetime | None = None,
+        **kwargs: Any,
+    ) -> TaskCountsResult:
+        """Count a job's tasks and task slots by state (``GET /jobs/{jobId}/taskcounts``).
+
+        :param job_id: the job's id.
+        """
+        options = rq.options(service_timeout, client_request_id, return_client_request_id, ocp_date)
+        request = rq.build_get_task_counts_request(self._target, job_id, options)
+        return await self._call(request, rs.parse_get_task_counts_response, kwargs)
+
+    @distributed_trace
+    def list(
+        self,
+        *,
+        filter: str | None = None,
+        select: str | Sequence[str] | None = None,
+        expand: str | Sequence[str] | None = None,
+        max_results: int | None = None,
+        service_timeout: int | None = None,
+        client_request_id: str | None = None,
+        return_client_request_id: bool | None = None,
+        ocp_date: datetime.datetime | None = None,
+        **kwargs: Any,
+    ) -> AsyncItemPaged[CloudJob]:
+        """List the account's jobs, page by page as the caller iterates (``GET /jobs``).
+
+        :keyword filter: an OData filter such as ``"state eq 'active'"``.
+        :keyword select: property names to return.
+        :keyword expand: ``"stats"`` to include statistics.
+        :keyword max_results: page size, 1 to 1000 (the service's default is 1000).
+        :return: an async iterable of jobs; ``.by_page(continuation_token=...)`` resumes from a page link.
+        """
+        options = rq.options(service_timeout, client_request_id, return_client_request_id, ocp_date)
+        rq.build_list_request(self._target, filter, select, expand, max_results, options)  # validate now
+
+        def first() -> HttpRequest:
+            return rq.build_list_request(self._target, filter, select, expand, max_results, options)
+
+        return self._pages(first, rs.parse_job_page, options, kwargs)
+
+    @distributed_trace
+    def list_from_job_schedule(
+        self,
+        job_schedule_id: str,
+        *,
+        filter: str | None = None,
+        select: str | Sequence[str] | None = None,
+        expand: str | Sequence[str] | None = None,
+        max_results: int | None = None,
+        service_timeout: int | None = None,
+        client_request_id: str | None = None,
+        return_client_request_id: bool | None = None,
+        ocp_date: datetime.datetime | None = None,
+        **kwargs: Any,
+    ) -> AsyncItemPaged[CloudJob]:
+        """List the jobs a job schedule created (``GET /jobschedules/{jobScheduleId}/jobs``).
+
+        :param job_schedule_id: the schedule's id.
+        :keyword filter: an OData filter such as ``"state eq 'active'"``.
+        :keyword select: property names to return.
+        :keyword expand: ``"stats"`` to include statistics.
+        :keyword max_results: page size, 1 to 1000.
+        """
+        options = rq.options(service_timeout, client_request_id, return_client_request_id, ocp_date)
+        rq.build_list_from_job_schedule_request(
+            self._target, job_schedule_id, filter, select, expand, max_results, options
+        )
+
+        def first() -> HttpRequest:
+            return rq.build_list_from_job_schedule_request(
+                self._target, job_schedule_id, filter, select, expand, max_results, options
+            )
+
+        return self._pages(first, rs.parse_job_page, options, kwargs)
+
+    @distributed_trace
+    def list_preparation_and_release_task_status(
+        self,
+        job_id: str,
+        *,
+        filter: str | None = None,
+        select: str | Sequence[str] | None = None,
+        max_results: int | None = None,
+        service_timeout: int | None = None,
+        client_request_id: str | None = None,
+        return_client_request_id: bool | None = None,
+        ocp_date: datetime.datetime | None = None,
+        **kwargs: Any,
+    ) -> AsyncItemPaged[JobPreparationAndReleaseTaskExecutionInformation]:
+        """List, per compute node, how the job's preparation and release tasks ran.
+
+        (``GET /jobs/{jobId}/jobpreparationandreleasetaskstatus``.)
+
+        :param job_id: the job's id.
+        :keyword filter: an OData filter such as ``"nodeId eq 'tvm-1'"``.
+        :keyword select: property names to return.
+        :keyword max_results: page size, 1 to 1000.
+        :raises ~azbatch.exceptions.BatchConflictError: the job has neither task (when iterated).
+        """
+        options = rq.options(service_timeout, client_request_id, return_client_request_id, ocp_date)
+        rq.build_list_preparation_and_release_task_status_request(
+            self._target, job_id, filter, select, max_results, options
+        )
+
+        def first() -> HttpRequest:
+            return rq.build_list_preparation_and_release_task_status_request(
+                self._target, job_id, filter, select, max_results, options
+            )
+
+        return self._pages(first, rs.parse_preparation_and_release_page, options, kwargs)
+
+    @distributed_trace_async
+    async def patch(
+        self,
+        job_id: str,
+        job_patch_parameter: JobPatchParameter | CloudJob | Mapping[str, Any],
+        *,
+        service_timeout: int | None = None,
+        client_request_id: str | None = None,
+        return_client_request_id: bool | None = None,
+        ocp_date: datetime.datetime | None = None,
+        etag: str | None = None,
+        match_condition: MatchConditions | None = None,
+        if_modified_since: datetime.datetime | None = None,
+        if_unmodified_since: datetime.datetime | None = None,
+        **kwargs: Any,
+    ) -> JobWriteResult:
+        """Change only the given properties of a job (``PATCH /jobs/{jobId}``).
+
+        :param job_id: the job's id.
+        :param job_patch_parameter: the properties to change; a fetched :class:`CloudJob` sends its
+            updatable properties.
+        """
+        options = rq.options(service_timeout, client_request_id, return_client_request_id, ocp_date)
+        conditions = rq.conditions(etag, match_condition, if_modified_since, if_unmodified_since)
+        request = rq.build_patch_request(self._target, job_id, job_patch_parameter, options, conditions)
+        return await self._call(request, lambda r: rs.parse_write_response(r, rs.OK), kwargs)
+
+    @distributed_trace_async
+    async def terminate(
+        self,
+        job_id: str,
+        terminate_reason: str | None = None,
+        *,
+        service_timeout: int | None = None,
+        client_request_id: str | None = None,
+        return_client_request_id: bool | None = None,
+        ocp_date: datetime.datetime | None = None,
+        etag: str | None = None,
+        match_condition: MatchConditions | None = None,
+        if_modified_since: datetime.datetime | None = None,
+        if_unmodified_since: datetime.datetime | None = None,
+        **kwargs: Any,
+    ) -> JobWriteResult:
+        """End a job: running tasks are stopped and it moves to ``completed`` (``POST .../terminate``).
+
+        :param job_id: the job's id.
+        :param terminate_reason: text stored as the job's ``execution_info.terminate_reason``
+            (the service uses ``UserTerminate`` when none is given).
+        """
+        options = rq.options(service_timeout, client_request_id, return_client_request_id, ocp_date)
+        conditions = rq.conditions(etag, match_condition, if_modified_since, if_unmodified_since)
+        request = rq.build_terminate_request(self._target, job_id, terminate_reason, options, conditions)
+        return await self._call(request, lambda r: rs.parse_write_response(r, rs.ACCEPTED), kwargs)
+
+    @distributed_trace_async
+    async def update(
+        self,
+        job_id: str,
+        job_update_parameter: JobUpdateParameter | CloudJob | Mapping[str, Any],
+        *,
+        service_timeout: int | None = None,
+        client_request_id: str | None = None,
+        return_client_request_id: bool | None = None,
+        ocp_date: datetime.datetime | None = None,
+        etag: str | None = None,
+        match_condition: MatchConditions | None = None,
+        if_modified_since: datetime.datetime | None = None,
+        if_unmodified_since: datetime.datetime | None = None,
+        **kwargs: Any,
+    ) -> JobWriteResult:
+        """Replace all updatable properties of a job (``PUT /jobs/{jobId}``).
+
+        Properties left out return to their defaults (priority 0, no constraints, no metadata, ...);
+        use :meth:`patch` to change only some. ``pool_info`` is required.
+
+        :param job_id: the job's id.
+        :param job_update_parameter: the job's new updatable properties; a fetched :class:`CloudJob`
+            sends its updatable properties.
+        """
+        options = rq.options(service_timeout, client_request_id, return_client_request_id, ocp_date)
+        conditions = rq.conditions(etag, match_condition, if_modified_since, if_unmodified_since)
+        request = rq.build_update_request(self._target, job_id, job_update_parameter, options, conditions)
+        return await self._call(request, lambda r: rs.parse_write_response(r, rs.OK), kwargs)
