@@ -47,7 +47,9 @@ LOGGED_HEADERS = frozenset(
         "Retry-After",
     }
 )
-LOGGED_QUERY = frozenset({"api-version", "timeout", "maxresults", "$filter", "$select", "$expand", "$skiptoken"})
+LOGGED_QUERY = frozenset(
+    {"api-version", "timeout", "maxresults", "$filter", "$select", "$expand", "$skiptoken"}
+)
 
 
 @dataclass(frozen=True)

@@ -99,7 +99,9 @@ class BatchErrorCode(str, Enum):
 
 
 # Conflict codes that mean "it already exists"; every other 409 is a state conflict.
-_EXISTS_CODES = frozenset({BatchErrorCode.JOB_EXISTS.value, BatchErrorCode.JOB_SCHEDULE_WITH_SAME_ID_EXISTS.value})
+_EXISTS_CODES = frozenset(
+    {BatchErrorCode.JOB_EXISTS.value, BatchErrorCode.JOB_SCHEDULE_WITH_SAME_ID_EXISTS.value}
+)
 
 
 class BatchErrorFormat(ODataV4Format):
@@ -195,7 +197,9 @@ def error_from_response(response: Any) -> BatchServiceError:
     status = int(response.status_code)
     if status == 409:
         code = _code_of(response)
-        cls: type[BatchServiceError] = BatchResourceExistsError if code in _EXISTS_CODES else BatchConflictError
+        cls: type[BatchServiceError] = (
+            BatchResourceExistsError if code in _EXISTS_CODES else BatchConflictError
+        )
     else:
         cls = _BY_STATUS.get(status, BatchServiceError)
     return cls(response=response)

@@ -56,7 +56,15 @@ __all__ = [
 ]
 
 # Properties a PUT/PATCH may carry; used when a fetched CloudJob is passed to update or patch.
-_WRITABLE = ("priority", "maxParallelTasks", "allowTaskPreemption", "onAllTasksComplete", "constraints", "poolInfo", "metadata")
+_WRITABLE = (
+    "priority",
+    "maxParallelTasks",
+    "allowTaskPreemption",
+    "onAllTasksComplete",
+    "constraints",
+    "poolInfo",
+    "metadata",
+)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -116,7 +124,9 @@ class RequestOptions:
         return cls(
             service_timeout=check.service_timeout(service_timeout),
             client_request_id=check.client_request_id(client_request_id),
-            return_client_request_id=check.optional_bool("return_client_request_id", return_client_request_id),
+            return_client_request_id=check.optional_bool(
+                "return_client_request_id", return_client_request_id
+            ),
             ocp_date=check.optional_datetime("ocp_date", ocp_date),
         )
 
@@ -204,7 +214,10 @@ def options(
 
 
 def conditions(
-    etag: Any = None, match_condition: Any = None, if_modified_since: Any = None, if_unmodified_since: Any = None
+    etag: Any = None,
+    match_condition: Any = None,
+    if_modified_since: Any = None,
+    if_unmodified_since: Any = None,
 ) -> Conditions:
     """Shorthand for :meth:`Conditions.create`, in the order the operations declare them."""
     return Conditions.create(
@@ -300,7 +313,10 @@ def build_add_request(target: Target, job: Any, options: RequestOptions = _NO_OP
 
 
 def build_delete_request(
-    target: Target, job_id: Any, options: RequestOptions = _NO_OPTIONS, conditions: Conditions = _NO_CONDITIONS
+    target: Target,
+    job_id: Any,
+    options: RequestOptions = _NO_OPTIONS,
+    conditions: Conditions = _NO_CONDITIONS,
 ) -> HttpRequest:
     """``DELETE /jobs/{jobId}``."""
     path = _job_path(check.resource_id("job_id", job_id))
@@ -317,7 +333,9 @@ def build_disable_request(
     """``POST /jobs/{jobId}/disable`` with what to do with running tasks."""
     path = _job_path(check.resource_id("job_id", job_id), "/disable")
     if not isinstance(disable_tasks, str):
-        raise TypeError(f"disable_tasks must be a DisableJobOption or str, not {type(disable_tasks).__name__}")
+        raise TypeError(
+            f"disable_tasks must be a DisableJobOption or str, not {type(disable_tasks).__name__}"
+        )
     option = DisableJobOption.lookup(disable_tasks)
     if not isinstance(option, DisableJobOption):
         allowed = ", ".join(repr(o.value) for o in DisableJobOption)
@@ -327,7 +345,10 @@ def build_disable_request(
 
 
 def build_enable_request(
-    target: Target, job_id: Any, options: RequestOptions = _NO_OPTIONS, conditions: Conditions = _NO_CONDITIONS
+    target: Target,
+    job_id: Any,
+    options: RequestOptions = _NO_OPTIONS,
+    conditions: Conditions = _NO_CONDITIONS,
 ) -> HttpRequest:
     """``POST /jobs/{jobId}/enable`` (no body)."""
     path = _job_path(check.resource_id("job_id", job_id), "/enable")
@@ -348,7 +369,9 @@ def build_get_request(
     return _empty_request("GET", target.url(path, query), _headers(options, conditions))
 
 
-def build_get_task_counts_request(target: Target, job_id: Any, options: RequestOptions = _NO_OPTIONS) -> HttpRequest:
+def build_get_task_counts_request(
+    target: Target, job_id: Any, options: RequestOptions = _NO_OPTIONS
+) -> HttpRequest:
     """``GET /jobs/{jobId}/taskcounts``."""
     path = _job_path(check.resource_id("job_id", job_id), "/taskcounts")
     return _empty_request("GET", target.url(path, options.query()), _headers(options))
@@ -384,7 +407,9 @@ def build_list_request(
     options: RequestOptions = _NO_OPTIONS,
 ) -> HttpRequest:
     """``GET /jobs``: the first page of the account's jobs."""
-    query = _list_query(filter=filter, select=select, expand=expand, max_results=max_results) + options.query()
+    query = (
+        _list_query(filter=filter, select=select, expand=expand, max_results=max_results) + options.query()
+    )
     return _empty_request("GET", target.url("/jobs", query), _headers(options))
 
 
@@ -399,7 +424,9 @@ def build_list_from_job_schedule_request(
 ) -> HttpRequest:
     """``GET /jobschedules/{jobScheduleId}/jobs``: the first page of a schedule's jobs."""
     schedule = quote(check.resource_id("job_schedule_id", job_schedule_id), safe="")
-    query = _list_query(filter=filter, select=select, expand=expand, max_results=max_results) + options.query()
+    query = (
+        _list_query(filter=filter, select=select, expand=expand, max_results=max_results) + options.query()
+    )
     return _empty_request("GET", target.url(f"/jobschedules/{schedule}/jobs", query), _headers(options))
 
 
@@ -467,7 +494,9 @@ def build_update_request(
     return _json_request("PUT", target.url(path, options.query()), _headers(options, conditions), body)
 
 
-def build_next_page_request(target: Target, next_link: Any, options: RequestOptions = _NO_OPTIONS) -> HttpRequest:
+def build_next_page_request(
+    target: Target, next_link: Any, options: RequestOptions = _NO_OPTIONS
+) -> HttpRequest:
     """GET the page behind an ``odata.nextLink`` (also what ``by_page(continuation_token=...)`` takes).
 
     The link is used as the service wrote it, except that the client's api-version replaces any in the

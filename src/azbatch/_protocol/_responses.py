@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from email.utils import parsedate_to_datetime
-from typing import Any, TypeVar, Union
+from typing import Any, TypeVar
 
 from azure.core.exceptions import DecodeError
 from azure.core.rest import AsyncHttpResponse, HttpResponse
@@ -25,18 +25,19 @@ from ..models import (
 
 __all__ = [
     "ResponseLike",
+    "parse_accepted_response",
     "parse_add_response",
     "parse_get_response",
     "parse_get_task_counts_response",
     "parse_job_page",
     "parse_preparation_and_release_page",
-    "parse_write_response",
+    "parse_update_response",
 ]
 
 M = TypeVar("M", bound=Model)
 
 
-ResponseLike = Union[HttpResponse, AsyncHttpResponse]
+ResponseLike = HttpResponse | AsyncHttpResponse
 """An azure-core response, sync or async, whose body has been read; parsers only look at it."""
 
 
@@ -80,9 +81,15 @@ def parse_add_response(response: ResponseLike) -> JobWriteResult:
     return write_result(response)
 
 
-def parse_write_response(response: ResponseLike, expected: tuple[int, ...]) -> JobWriteResult:
-    """Result of delete/disable/enable/terminate (202) or patch/update (200)."""
-    ensure_status(response, expected)
+def parse_accepted_response(response: ResponseLike) -> JobWriteResult:
+    """Result of delete, disable, enable and terminate (202 Accepted)."""
+    ensure_status(response, ACCEPTED)
+    return write_result(response)
+
+
+def parse_update_response(response: ResponseLike) -> JobWriteResult:
+    """Result of patch and update (200 OK)."""
+    ensure_status(response, OK)
     return write_result(response)
 
 
@@ -90,7 +97,9 @@ def _json_object(response: ResponseLike) -> dict[str, Any]:
     try:
         data = json.loads(response.content)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise DecodeError("the service's response body is not valid JSON", response=response, error=exc) from exc
+        raise DecodeError(
+            "the service's response body is not valid JSON", response=response, error=exc
+        ) from exc
     if not isinstance(data, dict):
         raise DecodeError("the service's response body is not a JSON object", response=response)
     return data

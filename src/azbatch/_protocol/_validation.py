@@ -106,7 +106,9 @@ def client_request_id(value: Any) -> str | None:
     try:
         uuid.UUID(value)
     except ValueError:
-        raise ValueError(f"client_request_id must be a UUID such as {uuid.UUID(int=0)}, got {value!r}") from None
+        raise ValueError(
+            f"client_request_id must be a UUID such as {uuid.UUID(int=0)}, got {value!r}"
+        ) from None
     if value.startswith("{") or value.startswith("urn:"):
         raise ValueError(f"client_request_id must be a bare UUID without braces or prefix, got {value!r}")
     return value

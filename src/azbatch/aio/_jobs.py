@@ -152,7 +152,7 @@ class JobOperations:
         options = rq.options(service_timeout, client_request_id, return_client_request_id, ocp_date)
         conditions = rq.conditions(etag, match_condition, if_modified_since, if_unmodified_since)
         request = rq.build_delete_request(self._target, job_id, options, conditions)
-        return await self._call(request, lambda r: rs.parse_write_response(r, rs.ACCEPTED), kwargs)
+        return await self._call(request, rs.parse_accepted_response, kwargs)
 
     @distributed_trace_async
     async def disable(
@@ -178,7 +178,7 @@ class JobOperations:
         options = rq.options(service_timeout, client_request_id, return_client_request_id, ocp_date)
         conditions = rq.conditions(etag, match_condition, if_modified_since, if_unmodified_since)
         request = rq.build_disable_request(self._target, job_id, disable_tasks, options, conditions)
-        return await self._call(request, lambda r: rs.parse_write_response(r, rs.ACCEPTED), kwargs)
+        return await self._call(request, rs.parse_accepted_response, kwargs)
 
     @distributed_trace_async
     async def enable(
@@ -202,7 +202,7 @@ class JobOperations:
         options = rq.options(service_timeout, client_request_id, return_client_request_id, ocp_date)
         conditions = rq.conditions(etag, match_condition, if_modified_since, if_unmodified_since)
         request = rq.build_enable_request(self._target, job_id, options, conditions)
-        return await self._call(request, lambda r: rs.parse_write_response(r, rs.ACCEPTED), kwargs)
+        return await self._call(request, rs.parse_accepted_response, kwargs)
 
     @distributed_trace_async
     async def get(
@@ -379,7 +379,7 @@ class JobOperations:
         options = rq.options(service_timeout, client_request_id, return_client_request_id, ocp_date)
         conditions = rq.conditions(etag, match_condition, if_modified_since, if_unmodified_since)
         request = rq.build_patch_request(self._target, job_id, job_patch_parameter, options, conditions)
-        return await self._call(request, lambda r: rs.parse_write_response(r, rs.OK), kwargs)
+        return await self._call(request, rs.parse_update_response, kwargs)
 
     @distributed_trace_async
     async def terminate(
@@ -406,7 +406,7 @@ class JobOperations:
         options = rq.options(service_timeout, client_request_id, return_client_request_id, ocp_date)
         conditions = rq.conditions(etag, match_condition, if_modified_since, if_unmodified_since)
         request = rq.build_terminate_request(self._target, job_id, terminate_reason, options, conditions)
-        return await self._call(request, lambda r: rs.parse_write_response(r, rs.ACCEPTED), kwargs)
+        return await self._call(request, rs.parse_accepted_response, kwargs)
 
     @distributed_trace_async
     async def update(
@@ -436,4 +436,4 @@ class JobOperations:
         options = rq.options(service_timeout, client_request_id, return_client_request_id, ocp_date)
         conditions = rq.conditions(etag, match_condition, if_modified_since, if_unmodified_since)
         request = rq.build_update_request(self._target, job_id, job_update_parameter, options, conditions)
-        return await self._call(request, lambda r: rs.parse_write_response(r, rs.OK), kwargs)
+        return await self._call(request, rs.parse_update_response, kwargs)

@@ -21,7 +21,9 @@ __all__ = ["RedactedNetworkTraceLoggingPolicy", "redact_body", "redact_headers"]
 
 _LOGGER = logging.getLogger("azbatch.http")
 MASK = "REDACTED"
-_SECRET_HEADERS = frozenset({"authorization", "x-identity-header", "proxy-authorization", "cookie", "set-cookie"})
+_SECRET_HEADERS = frozenset(
+    {"authorization", "x-identity-header", "proxy-authorization", "cookie", "set-cookie"}
+)
 # Wire properties whose values are credentials, and those that are URLs that may carry a SAS.
 _SECRET_PROPERTIES = frozenset({"accountKey", "sasKey", "password", "protectedSettings", "sshPrivateKey"})
 _URL_PROPERTIES = frozenset({"containerUrl", "httpUrl", "storageContainerUrl", "azureFileUrl"})
