@@ -37,4 +37,5 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
+    """List the lazily imported transports alongside the module's own names."""
     return sorted({*globals(), *__all__})

@@ -81,13 +81,13 @@ def _request_timeout(client: httpx.AsyncClient, config: dict[str, Any]) -> httpx
 
 
 async def _file_chunks(file: IO[bytes], block_size: int) -> AsyncIterator[bytes]:
-    """Read a (blocking) file-like body in fixed-size chunks for an async upload."""
+    """Read a file-like body in ``block_size`` chunks (blocking reads, as in azure-core's transports)."""
     while chunk := file.read(block_size):
         yield chunk
 
 
 async def _reyield(chunks: Iterable[bytes]) -> AsyncIterator[bytes]:
-    """Re-yield an iterable body (httpx's async client only accepts async streams)."""
+    """Re-yield an iterable body as the stream type the client takes (the async client needs async)."""
     for chunk in chunks:
         yield chunk
 
@@ -129,7 +129,7 @@ async def _stream_download(
     """
     source = response.httpx_response
     chunks = source.aiter_bytes(response.block_size) if decompress else source.aiter_raw(response.block_size)
-    # httpx implements both as async generators; close them promptly when the caller stops early.
+    # httpx implements both as generators; close them promptly when the caller stops early.
     async with aclosing(cast(AsyncGenerator[bytes, None], chunks)) as generator:
         try:
             async for chunk in generator:

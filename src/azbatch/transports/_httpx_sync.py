@@ -81,13 +81,13 @@ def _request_timeout(client: httpx.Client, config: dict[str, Any]) -> httpx.Time
 
 
 def _file_chunks(file: IO[bytes], block_size: int) -> Iterator[bytes]:
-    """Read a (blocking) file-like body in fixed-size chunks for an async upload."""
+    """Read a file-like body in ``block_size`` chunks (blocking reads, as in azure-core's transports)."""
     while chunk := file.read(block_size):
         yield chunk
 
 
 def _reyield(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    """Re-yield an iterable body (httpx's async client only accepts async streams)."""
+    """Re-yield an iterable body as the stream type the client takes (the async client needs async)."""
     for chunk in chunks:  # noqa: UP028 - a loop, like the async twin's
         yield chunk
 
@@ -129,7 +129,7 @@ def _stream_download(
     """
     source = response.httpx_response
     chunks = source.iter_bytes(response.block_size) if decompress else source.iter_raw(response.block_size)
-    # httpx implements both as async generators; close them promptly when the caller stops early.
+    # httpx implements both as generators; close them promptly when the caller stops early.
     with closing(cast(Generator[bytes, None, None], chunks)) as generator:
         try:
             for chunk in generator:  # noqa: UP028 - a loop, like the async twin's
