@@ -5,6 +5,7 @@ Keep in step with test_httpx_sync.py, which checks the same behaviour for HttpXT
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import gzip
 import io
@@ -201,6 +202,12 @@ async def test_rejects_legacy_requests(transport: AsyncHttpXTransport, server_ur
 async def test_rejects_bad_timeouts(transport: AsyncHttpXTransport, server_url: str) -> None:
     with pytest.raises(TypeError, match="read_timeout"):
         await transport.send(HttpRequest("GET", f"{server_url}/json"), read_timeout=(1, 2))
+
+
+async def test_concurrent_requests_share_the_client(transport: AsyncHttpXTransport, server_url: str) -> None:
+    requests = [HttpRequest("GET", f"{server_url}/echo/{index}") for index in range(10)]
+    responses = await asyncio.gather(*(transport.send(request) for request in requests))
+    assert [_echoed(response)["path"] for response in responses] == [f"/echo/{index}" for index in range(10)]
 
 
 # --- streaming ------------------------------------------------------------------------------------
