@@ -1,0 +1,97 @@
+"""Command line: ``python -m azbatch.emulator [--host H] [--port P] [--account A] [--key K] ...``.
+
+Prints how to connect (endpoint, account, key, managed-identity variables) and serves until SIGINT or
+SIGTERM, then shuts down cleanly with exit status 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from ._server import BatchEmulator
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The CLI's argument parser (its flags mirror ``BatchEmulator``'s keywords)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m azbatch.emulator", description="Local in-memory emulator of the Azure Batch job API."
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="TCP port; 0 picks a free one (default: 0)")
+    parser.add_argument("--account", default="emulator", help="Batch account name (default: emulator)")
+    parser.add_argument("--key", default=None, help="base64 account key (default: random per run)")
+    parser.add_argument(
+        "--transition-ms", type=int, default=300, help="duration of transient job states in ms (default: 300)"
+    )
+    parser.add_argument("--no-auth", action="store_true", help="accept requests without authentication")
+    parser.add_argument(
+        "--seed", type=int, default=None, help="seed for fault probabilities and generated ids"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
+    return parser
+
+
+def _banner(emu: BatchEmulator) -> str:
+    env = emu.identity_env()
+    lines = [
+        "Azure Batch job emulator is running.",
+        f"  endpoint: {emu.endpoint}",
+        f"  account:  {emu.account}",
+        f"  key:      {emu.key}",
+        f"  auth:     {'on' if emu.auth.enabled else 'off'}",
+        "For managed-identity (Entra ID) authentication export:",
+        *(f"  export {name}={value}" for name, value in env.items()),
+        "Press Ctrl-C to stop.",
+    ]
+    return "\n".join(lines)
+
+
+async def serve(args: argparse.Namespace) -> None:
+    """Run the emulator described by ``args`` until SIGINT/SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        # Not available on Windows' proactor loop; Ctrl-C then arrives as KeyboardInterrupt instead.
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    emulator = BatchEmulator(
+        account=args.account,
+        key=args.key,
+        transition_ms=args.transition_ms,
+        auth=not args.no_auth,
+        host=args.host,
+        port=args.port,
+        seed=args.seed,
+    )
+    async with emulator:
+        print(_banner(emulator), flush=True)
+        await stop.wait()
+    print("Emulator stopped.", flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit status."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s"
+    )
+    if args.verbose:
+        logging.getLogger("azbatch.emulator").setLevel(logging.DEBUG)
+    try:
+        asyncio.run(serve(args))
+    except KeyboardInterrupt:
+        pass
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,284 @@
+"""``BatchEmulator``: runs the emulator app on a loopback port, in the current loop or in its own thread."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import secrets
+import threading
+import time
+from types import TracebackType
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from azure.core.credentials import AccessToken, AzureNamedKeyCredential
+
+from ._app import RequestLog, create_app
+from ._auth import IDENTITY_API_VERSION, EmulatorAuth
+from ._faults import FaultInjector
+from ._store import EmulatorStore
+
+__all__ = ["BatchEmulator", "EmulatorTokenCredential", "generate_key"]
+
+_THREAD_START_TIMEOUT_S = 30.0
+
+
+def generate_key() -> str:
+    """A random account key shaped like a real one (base64 of 64 bytes)."""
+    return base64.b64encode(secrets.token_bytes(64)).decode("ascii")
+
+
+def _resource(scopes: tuple[str, ...]) -> str:
+    if len(scopes) != 1:
+        raise ValueError("the emulator's token credential takes exactly one scope")
+    scope = scopes[0]
+    # An Entra scope is "<resource>/.default"; the managed-identity protocol wants the resource.
+    return scope[: -len("/.default")] if scope.endswith("/.default") else scope
+
+
+class EmulatorTokenCredential:
+    """A small async token credential that asks the emulator's managed-identity route for tokens.
+
+    It has the shape of azure-core's ``AsyncTokenCredential`` (``get_token``, ``get_token_info``,
+    ``close``, async context manager), so it can be handed to any azure-core bearer policy. Tokens are
+    cached until five minutes before they expire.
+    """
+
+    def __init__(self, identity_endpoint: str, identity_header: str) -> None:
+        self._endpoint = identity_endpoint
+        self._header = identity_header
+        self._session: aiohttp.ClientSession | None = None
+        self._cache: dict[str, AccessToken] = {}
+
+    async def get_token_info(self, *scopes: str, options: Any = None) -> Any:
+        """Return an ``AccessTokenInfo`` for the one scope given (needs azure-core 1.31 or later)."""
+        from azure.core.credentials import AccessTokenInfo  # newer than the oldest supported azure-core
+
+        token = await self._fetch(_resource(scopes))
+        return AccessTokenInfo(token.token, token.expires_on, token_type="Bearer")
+
+    async def _fetch(self, resource: str) -> AccessToken:
+        cached = self._cache.get(resource)
+        if cached is not None and cached.expires_on - 300 > time.time():
+            return cached
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        params = {"api-version": IDENTITY_API_VERSION, "resource": resource}
+        async with self._session.get(
+            self._endpoint, params=params, headers={"X-IDENTITY-HEADER": self._header}
+        ) as response:
+            data = await response.json(content_type=None)
+            if response.status != 200:
+                raise RuntimeError(f"emulator token endpoint answered {response.status}: {data}")
+        token = AccessToken(str(data["access_token"]), int(data["expires_on"]))
+        self._cache[resource] = token
+        return token
+
+    async def get_token(
+        self,
+        *scopes: str,
+        claims: str | None = None,
+        tenant_id: str | None = None,
+        enable_cae: bool = False,
+        **kwargs: Any,
+    ) -> AccessToken:
+        """Return a token for the one scope given (``claims``/``tenant_id`` are ignored)."""
+        return await self._fetch(_resource(scopes))
+
+    async def close(self) -> None:
+        """Close the HTTP session, if one was opened."""
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def __aenter__(self) -> EmulatorTokenCredential:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc_value: BaseException | None = None,
+        traceback: TracebackType | None = None,
+    ) -> None:
+        await self.close()
+
+
+class BatchEmulator:
+    """A local, in-memory Batch job service on a loopback HTTP port.
+
+    Use ``async with BatchEmulator(...) as emu:`` in async code, or ``start_in_thread()`` / ``stop()``
+    (or ``with BatchEmulator(...).start_in_thread() as emu:``) from synchronous code. The keywords mirror
+    the CLI flags: ``key`` defaults to a fresh random key, ``port`` 0 picks a free port, ``auth`` False
+    accepts unauthenticated requests, ``transition_ms`` sets how long transient job states last and
+    ``seed`` makes fault probabilities and generated auto-pool ids reproducible.
+    """
+
+    def __init__(
+        self,
+        account: str = "emulator",
+        key: str | None = None,
+        transition_ms: int = 300,
+        auth: bool = True,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        seed: int | None = None,
+    ) -> None:
+        self.account = account
+        """The Batch account name clients must use."""
+        self.key = key or generate_key()
+        """The base64 account key for Shared Key signing."""
+        self.host = host
+        self.port = port
+        """The TCP port; the real one once started (when 0 was asked for)."""
+        self.store = EmulatorStore(transition_ms=transition_ms, seed=seed)
+        """The in-memory job store; seed and inspect it directly."""
+        self.faults = FaultInjector(seed)
+        """Fault rules applied to incoming requests."""
+        self.auth = EmulatorAuth(account, self.key, enabled=auth)
+        """Request verification and the managed-identity token route."""
+        self.requests = RequestLog()
+        """Counts of answered requests."""
+        self._runner: web.AppRunner | None = None
+        self._thread: threading.Thread | None = None
+        self._thread_loop: asyncio.AbstractEventLoop | None = None
+
+    # --------------------------------------------------------------------------------- addresses
+
+    @property
+    def endpoint(self) -> str:
+        """The account URL to give clients, e.g. ``http://127.0.0.1:54321``."""
+        if self._runner is None:
+            raise RuntimeError("the emulator is not running")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def identity_endpoint(self) -> str:
+        """URL of the managed-identity token route (the value for ``IDENTITY_ENDPOINT``)."""
+        return self.endpoint + self.auth.identity_endpoint_path
+
+    @property
+    def credential(self) -> AzureNamedKeyCredential:
+        """A Shared Key credential for this account."""
+        return AzureNamedKeyCredential(self.account, self.key)
+
+    def token_credential(self) -> EmulatorTokenCredential:
+        """A new async token credential that gets its tokens from this emulator."""
+        return EmulatorTokenCredential(self.identity_endpoint, self.auth.identity_header)
+
+    def identity_env(self) -> dict[str, str]:
+        """Environment variables that make azure-identity's ``ManagedIdentityCredential`` use this emulator."""
+        return {"IDENTITY_ENDPOINT": self.identity_endpoint, "IDENTITY_HEADER": self.auth.identity_header}
+
+    def info(self) -> dict[str, Any]:
+        """What a client needs to connect (the CLI prints this; ``GET /_emulator/info`` returns it)."""
+        return {
+            "endpoint": self.endpoint,
+            "account": self.account,
+            "key": self.key,
+            "auth": self.auth.enabled,
+            "transitionMs": self.store.transition_ms,
+            **self.identity_env(),
+        }
+
+    # ----------------------------------------------------------------------------- async lifecycle
+
+    async def start(self) -> BatchEmulator:
+        """Bind the port and start serving in the running event loop."""
+        if self._runner is not None:
+            raise RuntimeError("the emulator is already running")
+        app = create_app(self.store, self.faults, self.auth, self.requests, info=self.info)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, self.host, self.port)
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        address = runner.addresses[0]
+        self.port = int(address[1])
+        self.store.base_url = self.endpoint
+        return self
+
+    async def close(self) -> None:
+        """Stop serving and release the port; safe to call twice."""
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    async def __aenter__(self) -> BatchEmulator:
+        return await self.start()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # ------------------------------------------------------------------------------ thread runner
+
+    def start_in_thread(self) -> BatchEmulator:
+        """Serve from a daemon thread with its own event loop; return once the port is bound."""
+        if self._thread is not None:
+            raise RuntimeError("the emulator is already running in a thread")
+        ready = threading.Event()
+        failure: list[BaseException] = []
+        loop = asyncio.new_event_loop()
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            try:
+                loop.run_until_complete(self.start())
+            except BaseException as exc:  # reported to the starting thread below
+                failure.append(exc)
+                ready.set()
+                loop.close()
+                return
+            ready.set()
+            try:
+                loop.run_forever()
+            finally:
+                loop.run_until_complete(self.close())
+                loop.run_until_complete(loop.shutdown_asyncgens())
+                loop.close()
+
+        thread = threading.Thread(target=run, name=f"batch-emulator-{self.account}", daemon=True)
+        thread.start()
+        if not ready.wait(_THREAD_START_TIMEOUT_S):
+            raise RuntimeError("the emulator thread did not start in time")
+        if failure:
+            thread.join()
+            raise failure[0]
+        self._thread, self._thread_loop = thread, loop
+        return self
+
+    def stop(self) -> None:
+        """Stop a server started with :meth:`start_in_thread` and wait for its thread to end."""
+        thread, loop = self._thread, self._thread_loop
+        self._thread = self._thread_loop = None
+        if thread is None or loop is None:
+            return
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(_THREAD_START_TIMEOUT_S)
+
+    def __enter__(self) -> BatchEmulator:
+        if self._thread is None:
+            self.start_in_thread()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        where = self.endpoint if self._runner is not None else "not running"
+        return f"BatchEmulator(account={self.account!r}, {where})"
