@@ -6,28 +6,37 @@ default transport differ between sync and async, and those are passed in by the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from azure.core.credentials import AzureNamedKeyCredential
 from azure.core.pipeline.policies import (
+    AsyncRedirectPolicy,
+    AsyncRetryPolicy,
     ContentDecodePolicy,
     CustomHookPolicy,
     DistributedTracingPolicy,
     HeadersPolicy,
     HttpLoggingPolicy,
     ProxyPolicy,
+    RedirectPolicy,
     RequestIdPolicy,
+    RetryPolicy,
     UserAgentPolicy,
 )
 
 from ._constants import DEFAULT_SCOPE, HEADER_CLIENT_REQUEST_ID, SDK_MONIKER
 from ._version import VERSION
-from .policies import EnvironmentProxyPolicy, SharedKeyCredentialPolicy
+from .policies import (
+    AsyncBatchBearerTokenPolicy,
+    BatchBearerTokenPolicy,
+    EnvironmentProxyPolicy,
+    SharedKeyCredentialPolicy,
+)
 from .policies._trace_logging import RedactedNetworkTraceLoggingPolicy
 
-__all__ = ["PipelineFlavor", "build_policies", "logging_policy"]
+__all__ = ["ASYNC_FLAVOR", "SYNC_FLAVOR", "PipelineFlavor", "build_policies", "logging_policy"]
 
 # Header and query names whose values are safe to show in azure-core's HttpLoggingPolicy output.
 LOGGED_HEADERS = frozenset(
@@ -54,11 +63,48 @@ LOGGED_QUERY = frozenset(
 
 @dataclass(frozen=True)
 class PipelineFlavor:
-    """The sync- or async-specific policy classes the pipeline needs."""
+    """What differs between the sync and the async pipeline.
+
+    ``proxy_env_once``: the default transport is built without environment lookups and
+    :class:`EnvironmentProxyPolicy` resolves the proxy settings once per client instead.
+    """
 
     retry_policy: type[Any]
     redirect_policy: type[Any]
     bearer_policy: type[Any]
+    default_transport: Callable[[dict[str, Any]], Any]
+    proxy_env_once: bool
+
+
+def _aiohttp_transport(kwargs: dict[str, Any]) -> Any:
+    from azure.core.pipeline.transport import AioHttpTransport
+
+    # use_env_settings=False: aiohttp's trust_env costs two thread-pool calls per request (netrc and
+    # proxy lookups); EnvironmentProxyPolicy reads the proxy environment once per client instead.
+    return AioHttpTransport(use_env_settings=False, **kwargs)
+
+
+def _requests_transport(kwargs: dict[str, Any]) -> Any:
+    from azure.core.pipeline.transport import RequestsTransport
+
+    # requests resolves the proxy environment itself, cheaply and synchronously.
+    return RequestsTransport(**kwargs)
+
+
+ASYNC_FLAVOR = PipelineFlavor(
+    retry_policy=AsyncRetryPolicy,
+    redirect_policy=AsyncRedirectPolicy,
+    bearer_policy=AsyncBatchBearerTokenPolicy,
+    default_transport=_aiohttp_transport,
+    proxy_env_once=True,
+)
+SYNC_FLAVOR = PipelineFlavor(
+    retry_policy=RetryPolicy,
+    redirect_policy=RedirectPolicy,
+    bearer_policy=BatchBearerTokenPolicy,
+    default_transport=_requests_transport,
+    proxy_env_once=False,
+)
 
 
 def logging_policy(**kwargs: Any) -> HttpLoggingPolicy:
@@ -105,7 +151,7 @@ def build_policies(
         UserAgentPolicy(sdk_moniker=f"{SDK_MONIKER}/{VERSION}", **kwargs),
         ProxyPolicy(**kwargs),
     ]
-    if own_transport:
+    if own_transport and flavor.proxy_env_once:
         policies.append(EnvironmentProxyPolicy())
     policies += [
         # Kept for callers that pass stream=False explicitly; the operations themselves do not, so the

@@ -11,29 +11,14 @@ from typing import Any
 from azure.core.credentials import AzureNamedKeyCredential
 from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.pipeline import AsyncPipeline
-from azure.core.pipeline.policies import AsyncRedirectPolicy, AsyncRetryPolicy
-from azure.core.pipeline.transport import AioHttpTransport
 from azure.core.rest import AsyncHttpResponse, HttpRequest
 
-from .._config import PipelineFlavor, build_policies
+from .._config import ASYNC_FLAVOR, build_policies
 from .._constants import DEFAULT_API_VERSION
 from .._protocol._requests import Target
-from ..policies import AsyncBatchBearerTokenPolicy
 from ._jobs import JobOperations
 
 __all__ = ["BatchClient"]
-
-_FLAVOR = PipelineFlavor(
-    retry_policy=AsyncRetryPolicy,
-    redirect_policy=AsyncRedirectPolicy,
-    bearer_policy=AsyncBatchBearerTokenPolicy,
-)
-
-
-def _default_transport(kwargs: dict[str, Any]) -> AioHttpTransport:
-    # use_env_settings=False: aiohttp's trust_env costs two thread-pool calls per request (netrc and
-    # proxy lookups); EnvironmentProxyPolicy reads the proxy environment once per client instead.
-    return AioHttpTransport(use_env_settings=False, **kwargs)
 
 
 class BatchClient:
@@ -46,7 +31,8 @@ class BatchClient:
     :keyword list[str] credential_scopes: Entra ID scopes; defaults to the public cloud's Batch scope.
     :keyword bool enforce_https: refuse to send a bearer token over plain http to a non-loopback host
         (default ``True``).
-    :keyword transport: an azure-core ``AsyncHttpTransport``; defaults to aiohttp. Other keywords go to
+    :keyword transport: an azure-core ``AsyncHttpTransport``; defaults to azure-core's aiohttp transport
+        (or pass ``azbatch.transports.AsyncHttpXTransport()``). Other keywords go to
         azure-core's policies and transport (``retry_total``, ``logging_enable``, ``per_call_policies``,
         ``connection_timeout``, ...).
 
@@ -63,9 +49,9 @@ class BatchClient:
     ) -> None:
         target = Target.create(endpoint, api_version)
         transport = kwargs.pop("transport", None)
-        policies = build_policies(credential, _FLAVOR, own_transport=transport is None, kwargs=kwargs)
+        policies = build_policies(credential, ASYNC_FLAVOR, own_transport=transport is None, kwargs=kwargs)
         if transport is None:
-            transport = _default_transport(kwargs)
+            transport = ASYNC_FLAVOR.default_transport(kwargs)
         self._pipeline: AsyncPipeline[HttpRequest, AsyncHttpResponse] = AsyncPipeline(transport, policies)
         self._endpoint = target.endpoint
         self.jobs = JobOperations(self._pipeline, target)
