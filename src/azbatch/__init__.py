@@ -1,10 +1,11 @@
 """azbatch: a typed, async-first client for the Azure Batch job API.
 
-The async client is :class:`azbatch.aio.BatchClient`; models are in :mod:`azbatch.models` and errors in
-:mod:`azbatch.exceptions`.
+The async client is :class:`azbatch.aio.BatchClient`; :class:`azbatch.BatchClient` is its sync twin, for
+scripts and legacy code. Models are in :mod:`azbatch.models`, errors in :mod:`azbatch.exceptions`.
 """
 
 from . import models
+from ._sync import BatchClient, JobOperations
 from ._version import VERSION
 from .exceptions import (
     BatchAuthenticationError,
@@ -22,6 +23,7 @@ __version__ = VERSION
 
 __all__ = [
     "BatchAuthenticationError",
+    "BatchClient",
     "BatchConflictError",
     "BatchErrorCode",
     "BatchResourceExistsError",
@@ -29,6 +31,7 @@ __all__ = [
     "BatchResourceNotFoundError",
     "BatchResourceNotModifiedError",
     "BatchServiceError",
+    "JobOperations",
     "JobWriteResult",
     "__version__",
     "models",

@@ -8,7 +8,7 @@ This file is the source of truth for both clients: ``scripts/unasync.py`` genera
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from azure.core import MatchConditions
@@ -99,7 +99,7 @@ class JobOperations:
             response: AsyncHttpResponse = pipeline_response.http_response
             return response
 
-        async def extract_data(response: AsyncHttpResponse) -> tuple[str | None, AsyncList[ItemT]]:
+        async def extract_data(response: AsyncHttpResponse) -> tuple[str | None, AsyncIterator[ItemT]]:
             next_link, items = parse(response)
             return next_link, AsyncList(items)
 
