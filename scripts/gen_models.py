@@ -49,8 +49,9 @@ SECRET_PROPERTIES = {"accountKey", "sasKey", "password", "protectedSettings", "s
 # Wire properties holding URLs that may carry a SAS token: the query string is masked in reprs.
 URL_PROPERTIES = {"containerUrl", "httpUrl", "storageContainerUrl", "azureFileUrl"}
 
-# Attribute names that differ from plain snake_case of the wire name.
-ATTRIBUTE_OVERRIDES = {"eTag": "etag", "odata.nextLink": "odata_next_link"}
+# Attribute names that differ from plain snake_case of the wire name. ``username`` follows the spec's
+# x-ms-client-name (``userName``), which is also what azure-batch 14.x code calls it.
+ATTRIBUTE_OVERRIDES = {"eTag": "etag", "odata.nextLink": "odata_next_link", "username": "user_name"}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -251,6 +252,13 @@ def generate_enums(table: dict[str, Any]) -> str:
         )
         for value, member in enum["values"]:
             out.append(f'    {enum_member(member)} = "{value}"')
+        # azure-batch 14.x spelled members in lower case (DisableJobOption.requeue); keep those names
+        # working as aliases so legacy code only needs its imports changed.
+        out.append("")
+        for value, member in enum["values"]:
+            alias = snake(member)
+            if alias != enum_member(member):
+                out.append(f'    {alias} = "{value}"')
         out.append("")
     return "\n".join(out).rstrip() + "\n"
 

@@ -47,12 +47,17 @@ class AccessScope(BatchEnum):
 
     JOB = "job"
 
+    job = "job"
+
 
 class AutoUserScope(BatchEnum):
     """Wire enum ``AutoUserScope`` (closed in the 2024-02-01.19.0 spec; unknown values are kept as str)."""
 
     TASK = "task"
     POOL = "pool"
+
+    task = "task"
+    pool = "pool"
 
 
 class CachingType(BatchEnum):
@@ -62,12 +67,19 @@ class CachingType(BatchEnum):
     READ_ONLY = "readonly"
     READ_WRITE = "readwrite"
 
+    none = "none"
+    read_only = "readonly"
+    read_write = "readwrite"
+
 
 class CertificateStoreLocation(BatchEnum):
     """Wire enum ``CertificateStoreLocation`` (closed in the 2024-02-01.19.0 spec; unknown values are kept as str)."""
 
     CURRENT_USER = "currentuser"
     LOCAL_MACHINE = "localmachine"
+
+    current_user = "currentuser"
+    local_machine = "localmachine"
 
 
 class CertificateVisibility(BatchEnum):
@@ -77,12 +89,19 @@ class CertificateVisibility(BatchEnum):
     TASK = "task"
     REMOTE_USER = "remoteuser"
 
+    start_task = "starttask"
+    task = "task"
+    remote_user = "remoteuser"
+
 
 class ComputeNodeFillType(BatchEnum):
     """Wire enum ``ComputeNodeFillType`` (closed in the 2024-02-01.19.0 spec; unknown values are kept as str)."""
 
     SPREAD = "spread"
     PACK = "pack"
+
+    spread = "spread"
+    pack = "pack"
 
 
 class ContainerType(BatchEnum):
@@ -91,6 +110,9 @@ class ContainerType(BatchEnum):
     DOCKER_COMPATIBLE = "dockerCompatible"
     CRI_COMPATIBLE = "criCompatible"
 
+    docker_compatible = "dockerCompatible"
+    cri_compatible = "criCompatible"
+
 
 class ContainerWorkingDirectory(BatchEnum):
     """Wire enum ``ContainerWorkingDirectory`` (closed in the 2024-02-01.19.0 spec; unknown values are kept as str)."""
@@ -98,11 +120,16 @@ class ContainerWorkingDirectory(BatchEnum):
     TASK_WORKING_DIRECTORY = "taskWorkingDirectory"
     CONTAINER_IMAGE_DEFAULT = "containerImageDefault"
 
+    task_working_directory = "taskWorkingDirectory"
+    container_image_default = "containerImageDefault"
+
 
 class DiffDiskPlacement(BatchEnum):
     """Wire enum ``DiffDiskPlacement`` (closed in the 2024-02-01.19.0 spec; unknown values are kept as str)."""
 
     CACHE_DISK = "CacheDisk"
+
+    cache_disk = "CacheDisk"
 
 
 class DisableJobOption(BatchEnum):
@@ -112,12 +139,19 @@ class DisableJobOption(BatchEnum):
     TERMINATE = "terminate"
     WAIT = "wait"
 
+    requeue = "requeue"
+    terminate = "terminate"
+    wait = "wait"
+
 
 class DiskEncryptionTarget(BatchEnum):
     """Wire enum ``DiskEncryptionTarget`` (closed in the 2024-02-01.19.0 spec; unknown values are kept as str)."""
 
     OS_DISK = "osdisk"
     TEMPORARY_DISK = "temporarydisk"
+
+    os_disk = "osdisk"
+    temporary_disk = "temporarydisk"
 
 
 class DynamicVNetAssignmentScope(BatchEnum):
@@ -126,6 +160,9 @@ class DynamicVNetAssignmentScope(BatchEnum):
     NONE = "none"
     JOB = "job"
 
+    none = "none"
+    job = "job"
+
 
 class ElevationLevel(BatchEnum):
     """Wire enum ``ElevationLevel`` (closed in the 2024-02-01.19.0 spec; unknown values are kept as str)."""
@@ -133,12 +170,18 @@ class ElevationLevel(BatchEnum):
     NON_ADMIN = "nonadmin"
     ADMIN = "admin"
 
+    non_admin = "nonadmin"
+    admin = "admin"
+
 
 class ErrorCategory(BatchEnum):
     """Wire enum ``ErrorCategory`` (closed in the 2024-02-01.19.0 spec; unknown values are kept as str)."""
 
     USER_ERROR = "usererror"
     SERVER_ERROR = "servererror"
+
+    user_error = "usererror"
+    server_error = "servererror"
 
 
 class IPAddressProvisioningType(BatchEnum):
@@ -148,12 +191,19 @@ class IPAddressProvisioningType(BatchEnum):
     USER_MANAGED = "usermanaged"
     NO_PUBLIC_IP_ADDRESSES = "nopublicipaddresses"
 
+    batch_managed = "batchmanaged"
+    user_managed = "usermanaged"
+    no_public_ip_addresses = "nopublicipaddresses"
+
 
 class InboundEndpointProtocol(BatchEnum):
     """Wire enum ``InboundEndpointProtocol`` (closed in the 2024-02-01.19.0 spec; unknown values are kept as str)."""
 
     TCP = "tcp"
     UDP = "udp"
+
+    tcp = "tcp"
+    udp = "udp"
 
 
 class JobPreparationTaskState(BatchEnum):
@@ -162,12 +212,18 @@ class JobPreparationTaskState(BatchEnum):
     RUNNING = "running"
     COMPLETED = "completed"
 
+    running = "running"
+    completed = "completed"
+
 
 class JobReleaseTaskState(BatchEnum):
     """Wire enum ``JobReleaseTaskState`` (closed in the 2024-02-01.19.0 spec; unknown values are kept as str)."""
 
     RUNNING = "running"
     COMPLETED = "completed"
+
+    running = "running"
+    completed = "completed"
 
 
 class JobState(BatchEnum):
@@ -181,6 +237,14 @@ class JobState(BatchEnum):
     COMPLETED = "completed"
     DELETING = "deleting"
 
+    active = "active"
+    disabling = "disabling"
+    disabled = "disabled"
+    enabling = "enabling"
+    terminating = "terminating"
+    completed = "completed"
+    deleting = "deleting"
+
 
 class LoginMode(BatchEnum):
     """Wire enum ``LoginMode`` (closed in the 2024-02-01.19.0 spec; unknown values are kept as str)."""
@@ -188,12 +252,18 @@ class LoginMode(BatchEnum):
     BATCH = "batch"
     INTERACTIVE = "interactive"
 
+    batch = "batch"
+    interactive = "interactive"
+
 
 class NetworkSecurityGroupRuleAccess(BatchEnum):
     """Wire enum ``NetworkSecurityGroupRuleAccess`` (closed in the 2024-02-01.19.0 spec; unknown values are kept as str)."""
 
     ALLOW = "allow"
     DENY = "deny"
+
+    allow = "allow"
+    deny = "deny"
 
 
 class NodeCommunicationMode(BatchEnum):
@@ -203,12 +273,19 @@ class NodeCommunicationMode(BatchEnum):
     CLASSIC = "classic"
     SIMPLIFIED = "simplified"
 
+    default = "default"
+    classic = "classic"
+    simplified = "simplified"
+
 
 class NodePlacementPolicyType(BatchEnum):
     """Wire enum ``NodePlacementPolicyType`` (closed in the 2024-02-01.19.0 spec; unknown values are kept as str)."""
 
     REGIONAL = "regional"
     ZONAL = "zonal"
+
+    regional = "regional"
+    zonal = "zonal"
 
 
 class OnAllTasksComplete(BatchEnum):
@@ -217,12 +294,18 @@ class OnAllTasksComplete(BatchEnum):
     NO_ACTION = "noaction"
     TERMINATE_JOB = "terminatejob"
 
+    no_action = "noaction"
+    terminate_job = "terminatejob"
+
 
 class OnTaskFailure(BatchEnum):
     """Wire enum ``OnTaskFailure`` (closed in the 2024-02-01.19.0 spec; unknown values are kept as str)."""
 
     NO_ACTION = "noaction"
     PERFORM_EXIT_OPTIONS_JOB_ACTION = "performexitoptionsjobaction"
+
+    no_action = "noaction"
+    perform_exit_options_job_action = "performexitoptionsjobaction"
 
 
 class OutputFileUploadCondition(BatchEnum):
@@ -232,6 +315,10 @@ class OutputFileUploadCondition(BatchEnum):
     TASK_FAILURE = "taskfailure"
     TASK_COMPLETION = "taskcompletion"
 
+    task_success = "tasksuccess"
+    task_failure = "taskfailure"
+    task_completion = "taskcompletion"
+
 
 class PoolLifetimeOption(BatchEnum):
     """Wire enum ``PoolLifetimeOption`` (closed in the 2024-02-01.19.0 spec; unknown values are kept as str)."""
@@ -239,11 +326,16 @@ class PoolLifetimeOption(BatchEnum):
     JOB_SCHEDULE = "jobschedule"
     JOB = "job"
 
+    job_schedule = "jobschedule"
+    job = "job"
+
 
 class SecurityTypes(BatchEnum):
     """Wire enum ``SecurityTypes`` (closed in the 2024-02-01.19.0 spec; unknown values are kept as str)."""
 
     TRUSTED_LAUNCH = "trustedLaunch"
+
+    trusted_launch = "trustedLaunch"
 
 
 class StorageAccountType(BatchEnum):
@@ -253,12 +345,19 @@ class StorageAccountType(BatchEnum):
     PREMIUM_LRS = "premium_lrs"
     STANDARD_SSDLRS = "standardssd_lrs"
 
+    standard_lrs = "standard_lrs"
+    premium_lrs = "premium_lrs"
+    standard_ssdlrs = "standardssd_lrs"
+
 
 class TaskExecutionResult(BatchEnum):
     """Wire enum ``TaskExecutionResult`` (closed in the 2024-02-01.19.0 spec; unknown values are kept as str)."""
 
     SUCCESS = "success"
     FAILURE = "failure"
+
+    success = "success"
+    failure = "failure"
 
 
 class UpgradeMode(BatchEnum):
@@ -267,3 +366,7 @@ class UpgradeMode(BatchEnum):
     AUTOMATIC = "automatic"
     MANUAL = "manual"
     ROLLING = "rolling"
+
+    automatic = "automatic"
+    manual = "manual"
+    rolling = "rolling"

@@ -363,7 +363,7 @@ class ComputeNodeIdentityReference(Model):
 class ContainerRegistry(Model):
     """Wire model ``ContainerRegistry``.
 
-    :ivar username: ``username``: str.
+    :ivar user_name: ``username``: str.
     :ivar password: ``password``: str.
     :ivar registry_server: ``registryServer``: str.
     :ivar identity_reference: ``identityReference``: :class:`ComputeNodeIdentityReference`.
@@ -372,7 +372,7 @@ class ContainerRegistry(Model):
     __slots__ = ()
     _wire_name: ClassVar[str] = "ContainerRegistry"
 
-    username: Field[str | None] = Field(
+    user_name: Field[str | None] = Field(
         "username", _c.STR
     )
     password: Field[str | None] = Field(
@@ -388,14 +388,14 @@ class ContainerRegistry(Model):
     def __init__(
         self,
         *,
-        username: str | None = None,
+        user_name: str | None = None,
         password: str | None = None,
         registry_server: str | None = None,
         identity_reference: ComputeNodeIdentityReference | None = None,
     ) -> None:
         super().__init__()
-        if username is not None:
-            self._values["username"] = username
+        if user_name is not None:
+            self._values["user_name"] = user_name
         if password is not None:
             self._values["password"] = password
         if registry_server is not None:
@@ -1254,14 +1254,14 @@ class AutoUserSpecification(Model):
 class UserIdentity(Model):
     """Wire model ``UserIdentity``.
 
-    :ivar username: ``username``: str.
+    :ivar user_name: ``username``: str.
     :ivar auto_user: ``autoUser``: :class:`AutoUserSpecification`.
     """
 
     __slots__ = ()
     _wire_name: ClassVar[str] = "UserIdentity"
 
-    username: Field[str | None] = Field(
+    user_name: Field[str | None] = Field(
         "username", _c.STR
     )
     auto_user: Field[AutoUserSpecification | None] = Field(
@@ -1271,12 +1271,12 @@ class UserIdentity(Model):
     def __init__(
         self,
         *,
-        username: str | None = None,
+        user_name: str | None = None,
         auto_user: AutoUserSpecification | None = None,
     ) -> None:
         super().__init__()
-        if username is not None:
-            self._values["username"] = username
+        if user_name is not None:
+            self._values["user_name"] = user_name
         if auto_user is not None:
             self._values["auto_user"] = auto_user
 
@@ -1643,7 +1643,7 @@ class NFSMountConfiguration(Model):
 class CIFSMountConfiguration(Model):
     """Wire model ``CIFSMountConfiguration``.
 
-    :ivar username: ``username``: str. Required when sent.
+    :ivar user_name: ``username``: str. Required when sent.
     :ivar source: ``source``: str. Required when sent.
     :ivar relative_mount_path: ``relativeMountPath``: str. Required when sent.
     :ivar mount_options: ``mountOptions``: str.
@@ -1653,7 +1653,7 @@ class CIFSMountConfiguration(Model):
     __slots__ = ()
     _wire_name: ClassVar[str] = "CIFSMountConfiguration"
 
-    username: Field[str | None] = Field(
+    user_name: Field[str | None] = Field(
         "username", _c.STR, required=True
     )
     source: Field[str | None] = Field(
@@ -1672,15 +1672,15 @@ class CIFSMountConfiguration(Model):
     def __init__(
         self,
         *,
-        username: str | None = None,
+        user_name: str | None = None,
         source: str | None = None,
         relative_mount_path: str | None = None,
         mount_options: str | None = None,
         password: str | None = None,
     ) -> None:
         super().__init__()
-        if username is not None:
-            self._values["username"] = username
+        if user_name is not None:
+            self._values["user_name"] = user_name
         if source is not None:
             self._values["source"] = source
         if relative_mount_path is not None:
