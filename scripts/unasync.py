@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "src" / "azbatch" / "aio"
 DST = ROOT / "src" / "azbatch" / "_sync"
-FILES = ("_client.py", "_jobs.py", "_legacy.py")
+FILES = ("_client.py", "_jobs.py")
 
 # Whole-word substitutions, applied in order. Longer names come first so that a prefix does not win.
 WORDS = [

@@ -5,6 +5,7 @@ scripts and legacy code. Models are in :mod:`azbatch.models`, errors in :mod:`az
 """
 
 from . import models
+from ._legacy import ClientRawResponse
 from ._sync import BatchClient, JobOperations
 from ._version import VERSION
 from .exceptions import (
@@ -31,6 +32,7 @@ __all__ = [
     "BatchResourceNotFoundError",
     "BatchResourceNotModifiedError",
     "BatchServiceError",
+    "ClientRawResponse",
     "JobOperations",
     "JobWriteResult",
     "__version__",

@@ -1,6 +1,6 @@
 """The sync client, generated from :mod:`azbatch.aio` by ``scripts/unasync.py``.
 
-Only ``_client.py``, ``_jobs.py`` and ``_legacy.py`` are generated; this file is hand-written.
+Only ``_client.py`` and ``_jobs.py`` are generated; this file is hand-written.
 """
 
 from ._client import BatchClient

@@ -18,6 +18,7 @@ from azure.core.rest import AsyncHttpResponse, HttpRequest
 from azure.core.tracing.decorator import distributed_trace
 from azure.core.tracing.decorator_async import distributed_trace_async
 
+from .._legacy import legacy_call_shapes
 from .._protocol import _requests as rq
 from .._protocol import _responses as rs
 from ..models import (
@@ -30,6 +31,7 @@ from ..models import (
     JobWriteResult,
     TaskCountsResult,
 )
+from ..models import _options as opts
 
 __all__ = ["JobOperations"]
 
@@ -56,6 +58,11 @@ class JobOperations:
         (If-None-Match), ``IfPresent`` or ``IfMissing``.
     :keyword datetime.datetime if_modified_since: proceed only if the job changed since then.
     :keyword datetime.datetime if_unmodified_since: proceed only if the job has not changed since then.
+
+    For code written against azure-batch 14.x, every operation also accepts its options object
+    (``job_get_options=JobGetOptions(...)`` and so on), ``custom_headers`` (a dict of extra headers) and
+    ``raw=True`` (returns a :class:`~azbatch.ClientRawResponse` with ``output``, ``response`` and
+    ``headers``). A value given both in an options object and as a keyword is an error.
 
     Any other keyword goes to the azure-core pipeline (``retry_total``, ``logging_enable``, ``headers``,
     ``timeout``, ...). ``cls`` may be a callable ``(pipeline_response, result, headers)`` whose return
@@ -107,6 +114,7 @@ class JobOperations:
 
     # ---------------------------------------------------------------------------------- operations
 
+    @legacy_call_shapes("job_add_options", opts.JobAddOptions)
     @distributed_trace_async
     async def add(
         self,
@@ -128,6 +136,7 @@ class JobOperations:
         request = rq.build_add_request(self._target, job, options)
         return await self._call(request, rs.parse_add_response, kwargs)
 
+    @legacy_call_shapes("job_delete_options", opts.JobDeleteOptions)
     @distributed_trace_async
     async def delete(
         self,
@@ -154,6 +163,7 @@ class JobOperations:
         request = rq.build_delete_request(self._target, job_id, options, conditions)
         return await self._call(request, rs.parse_accepted_response, kwargs)
 
+    @legacy_call_shapes("job_disable_options", opts.JobDisableOptions)
     @distributed_trace_async
     async def disable(
         self,
@@ -180,6 +190,7 @@ class JobOperations:
         request = rq.build_disable_request(self._target, job_id, disable_tasks, options, conditions)
         return await self._call(request, rs.parse_accepted_response, kwargs)
 
+    @legacy_call_shapes("job_enable_options", opts.JobEnableOptions)
     @distributed_trace_async
     async def enable(
         self,
@@ -204,6 +215,7 @@ class JobOperations:
         request = rq.build_enable_request(self._target, job_id, options, conditions)
         return await self._call(request, rs.parse_accepted_response, kwargs)
 
+    @legacy_call_shapes("job_get_options", opts.JobGetOptions)
     @distributed_trace_async
     async def get(
         self,
@@ -234,6 +246,7 @@ class JobOperations:
         request = rq.build_get_request(self._target, job_id, select, expand, options, conditions)
         return await self._call(request, rs.parse_get_response, kwargs)
 
+    @legacy_call_shapes("job_get_task_counts_options", opts.JobGetTaskCountsOptions)
     @distributed_trace_async
     async def get_task_counts(
         self,
@@ -253,6 +266,7 @@ class JobOperations:
         request = rq.build_get_task_counts_request(self._target, job_id, options)
         return await self._call(request, rs.parse_get_task_counts_response, kwargs)
 
+    @legacy_call_shapes("job_list_options", opts.JobListOptions, listing=True)
     @distributed_trace
     def list(
         self,
@@ -283,6 +297,9 @@ class JobOperations:
 
         return self._pages(first, rs.parse_job_page, options, kwargs)
 
+    @legacy_call_shapes(
+        "job_list_from_job_schedule_options", opts.JobListFromJobScheduleOptions, listing=True
+    )
     @distributed_trace
     def list_from_job_schedule(
         self,
@@ -318,6 +335,11 @@ class JobOperations:
 
         return self._pages(first, rs.parse_job_page, options, kwargs)
 
+    @legacy_call_shapes(
+        "job_list_preparation_and_release_task_status_options",
+        opts.JobListPreparationAndReleaseTaskStatusOptions,
+        listing=True,
+    )
     @distributed_trace
     def list_preparation_and_release_task_status(
         self,
@@ -354,6 +376,7 @@ class JobOperations:
 
         return self._pages(first, rs.parse_preparation_and_release_page, options, kwargs)
 
+    @legacy_call_shapes("job_patch_options", opts.JobPatchOptions)
     @distributed_trace_async
     async def patch(
         self,
@@ -381,6 +404,7 @@ class JobOperations:
         request = rq.build_patch_request(self._target, job_id, job_patch_parameter, options, conditions)
         return await self._call(request, rs.parse_update_response, kwargs)
 
+    @legacy_call_shapes("job_terminate_options", opts.JobTerminateOptions)
     @distributed_trace_async
     async def terminate(
         self,
@@ -408,6 +432,7 @@ class JobOperations:
         request = rq.build_terminate_request(self._target, job_id, terminate_reason, options, conditions)
         return await self._call(request, rs.parse_accepted_response, kwargs)
 
+    @legacy_call_shapes("job_update_options", opts.JobUpdateOptions)
     @distributed_trace_async
     async def update(
         self,

@@ -9,6 +9,8 @@ from ._enums import *  # noqa: F403
 from ._enums import __all__ as _enum_names
 from ._generated import *  # noqa: F403
 from ._generated import __all__ as _model_names
+from ._options import *  # noqa: F403
+from ._options import __all__ as _option_names
 from ._results import JobWriteResult
 
-__all__ = ["BatchEnum", "Field", "JobWriteResult", "Model", *_enum_names, *_model_names]
+__all__ = ["BatchEnum", "Field", "JobWriteResult", "Model", *_enum_names, *_model_names, *_option_names]

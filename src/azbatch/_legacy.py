@@ -1,0 +1,124 @@
+"""azure-batch 14.x call shapes on top of the keyword API: options objects, ``custom_headers``, ``raw``.
+
+One decorator serves the sync and the async operations alike: it only rewrites keyword arguments
+before the operation runs, so both clients share this code instead of generating a copy.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import inspect
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from azure.core import MatchConditions
+
+from .models._options import OperationOptions
+
+__all__ = ["ClientRawResponse", "legacy_call_shapes"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Options-object field -> operation keyword, where the names differ.
+_RENAMED = {"timeout": "service_timeout"}
+
+
+class ClientRawResponse:
+    """What an operation returns when called with ``raw=True``, as in azure-batch 14.x.
+
+    :ivar output: what the call returns without ``raw``.
+    :ivar response: the azure-core HTTP response.
+    :ivar headers: the response headers, as a dict.
+    """
+
+    def __init__(self, output: Any, response: Any, headers: Mapping[str, str]) -> None:
+        self.output = output
+        self.response = response
+        self.headers: dict[str, str] = dict(headers)
+
+    def __repr__(self) -> str:
+        status = getattr(self.response, "status_code", None)
+        return f"ClientRawResponse(status={status}, output={self.output!r})"
+
+
+def _etag_keywords(options: Any) -> dict[str, Any]:
+    if_match = getattr(options, "if_match", None)
+    if_none_match = getattr(options, "if_none_match", None)
+    if if_match is not None and if_none_match is not None:
+        raise ValueError("set only one of if_match and if_none_match: the service accepts one condition")
+    if if_match is not None:
+        if if_match == "*":
+            return {"match_condition": MatchConditions.IfPresent}
+        return {"etag": if_match, "match_condition": MatchConditions.IfNotModified}
+    if if_none_match is not None:
+        if if_none_match == "*":
+            return {"match_condition": MatchConditions.IfMissing}
+        return {"etag": if_none_match, "match_condition": MatchConditions.IfModified}
+    return {}
+
+
+def _option_keywords(param: str, options: Any, expected: type[OperationOptions]) -> dict[str, Any]:
+    if not isinstance(options, expected):
+        raise TypeError(f"{param} must be a {expected.__name__}, not {type(options).__name__}")
+    result: dict[str, Any] = {}
+    for field in dataclasses.fields(options):
+        if field.name in ("if_match", "if_none_match"):
+            continue
+        value = getattr(options, field.name)
+        if value is not None:
+            result[_RENAMED.get(field.name, field.name)] = value
+    result.update(_etag_keywords(options))
+    return result
+
+
+def apply_legacy_keywords(
+    kwargs: dict[str, Any], param: str, expected: type[OperationOptions], *, listing: bool
+) -> None:
+    """Rewrite 14.x-style keywords in ``kwargs`` (in place) into the keyword API."""
+    options = kwargs.pop(param, None)
+    if options is not None:
+        for name, value in _option_keywords(param, options, expected).items():
+            if kwargs.get(name) is not None:
+                raise TypeError(f"{name} was given both as a keyword and in {param}; pass it once")
+            kwargs[name] = value
+    custom_headers = kwargs.pop("custom_headers", None)
+    if custom_headers:
+        if not isinstance(custom_headers, Mapping):
+            raise TypeError(f"custom_headers must be a mapping, not {type(custom_headers).__name__}")
+        # azure-core's HeadersPolicy adds per-call `headers` to the request (to every page of a listing).
+        kwargs["headers"] = {**kwargs.get("headers", {}), **custom_headers}
+    if kwargs.pop("raw", False) and not listing:
+        if kwargs.get("cls") is not None:
+            raise TypeError("pass either raw=True or cls, not both")
+        kwargs["cls"] = lambda pipeline_response, result, headers: ClientRawResponse(
+            result, pipeline_response.http_response, headers
+        )
+
+
+def legacy_call_shapes(
+    param: str, expected: type[OperationOptions], *, listing: bool = False
+) -> Callable[[F], F]:
+    """Let an operation also accept ``<param>=<Options>``, ``custom_headers=`` and ``raw=``.
+
+    A listing ignores ``raw`` (as 14.x did, it returns the pager either way).
+    """
+
+    def decorate(func: F) -> F:
+        if inspect.iscoroutinefunction(func):
+            # Stay a coroutine function, so that inspection (and frameworks that rely on it) still works.
+            @functools.wraps(func)
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                apply_legacy_keywords(kwargs, param, expected, listing=listing)
+                return await func(*args, **kwargs)
+
+            return async_wrapper  # type: ignore[return-value]
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            apply_legacy_keywords(kwargs, param, expected, listing=listing)
+            return func(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
