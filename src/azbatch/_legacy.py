@@ -24,6 +24,27 @@ F = TypeVar("F", bound=Callable[..., Any])
 _RENAMED = {"timeout": "service_timeout"}
 
 
+class _Headers(dict[str, str]):
+    """A plain ``dict`` of response headers whose lookups ignore case, as HTTP header names do.
+
+    Transports differ in the case they report names in (httpx lower-cases them); ``raw.headers["ETag"]``
+    must work whichever transport is used.
+    """
+
+    def __init__(self, headers: Mapping[str, str]) -> None:
+        super().__init__(headers)
+        self._lower = {key.lower(): key for key in self}
+
+    def __getitem__(self, key: str) -> str:
+        return super().__getitem__(self._lower.get(key.lower(), key))
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key.lower() in self._lower
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        return self[key] if key in self else default
+
+
 class ClientRawResponse:
     """What an operation returns when called with ``raw=True``, as in azure-batch 14.x.
 
@@ -35,7 +56,7 @@ class ClientRawResponse:
     def __init__(self, output: Any, response: Any, headers: Mapping[str, str]) -> None:
         self.output = output
         self.response = response
-        self.headers: dict[str, str] = dict(headers)
+        self.headers: dict[str, str] = _Headers(headers)
 
     def __repr__(self) -> str:
         status = getattr(self.response, "status_code", None)
