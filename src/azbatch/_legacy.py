@@ -41,8 +41,9 @@ class _Headers(dict[str, str]):
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and key.lower() in self._lower
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
-        return self[key] if key in self else default
+    def get(self, key: str, default: Any = None) -> Any:
+        original = self._lower.get(key.lower())
+        return default if original is None else super().__getitem__(original)
 
 
 class ClientRawResponse:
