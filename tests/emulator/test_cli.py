@@ -1,0 +1,111 @@
+"""``python -m azbatch.emulator``: start as a subprocess, read the banner, make a request, stop with a signal."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import signal
+import sys
+
+import aiohttp
+import pytest
+
+from azbatch.emulator import BatchEmulator
+
+STARTUP_TIMEOUT_S = 20.0
+EXIT_TIMEOUT_S = 10.0
+MAX_BANNER_LINES = 30
+
+
+async def start_cli(*args: str) -> tuple[asyncio.subprocess.Process, dict[str, str]]:
+    """Run the CLI and parse its banner (bounded in lines and time)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "azbatch.emulator",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert proc.stdout is not None
+    info: dict[str, str] = {}
+    try:
+        for _ in range(MAX_BANNER_LINES):
+            line = (await asyncio.wait_for(proc.stdout.readline(), STARTUP_TIMEOUT_S)).decode().strip()
+            if not line:
+                break
+            if line.startswith("export "):
+                name, _, value = line[len("export ") :].partition("=")
+                info[name] = value
+            elif ":" in line:
+                name, _, value = line.partition(":")
+                info[name.strip()] = value.strip()
+            if line.startswith("Press Ctrl-C"):
+                break
+    except BaseException:
+        proc.kill()
+        await proc.wait()
+        raise
+    return proc, info
+
+
+async def stop(proc: asyncio.subprocess.Process, sig: int) -> tuple[int, str, str]:
+    proc.send_signal(sig)
+    out, err = await asyncio.wait_for(proc.communicate(), EXIT_TIMEOUT_S)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+async def test_cli_serves_and_stops_cleanly(sig: int) -> None:
+    proc, info = await start_cli("--port", "0", "--no-auth", "--account", "cliacct", "--transition-ms", "0")
+    try:
+        endpoint = info["endpoint"]
+        assert endpoint.startswith("http://127.0.0.1:")
+        assert info["account"] == "cliacct"
+        assert len(base64.b64decode(info["key"], validate=True)) == 64
+        assert info["IDENTITY_ENDPOINT"] == endpoint + "/metadata/identity/oauth2/token"
+        assert info["IDENTITY_HEADER"]
+        async with aiohttp.ClientSession() as session:
+            job = {"id": "from-cli", "poolInfo": {"poolId": "p"}}
+            url = f"{endpoint}/jobs?api-version=2024-02-01.19.0"
+            async with session.post(url, json=job) as response:
+                assert response.status == 201
+            async with session.get(url) as response:
+                assert [j["id"] for j in (await response.json(content_type=None))["value"]] == ["from-cli"]
+    finally:
+        code, out, err = await stop(proc, sig)
+    assert code == 0, err
+    assert "Emulator stopped." in out
+    assert "Traceback" not in err
+
+
+async def test_cli_uses_the_given_key_and_requires_auth_by_default() -> None:
+    key = base64.b64encode(b"k" * 32).decode()
+    proc, info = await start_cli("--key", key)
+    try:
+        assert info["key"] == key and info["auth"] == "on"
+        url = f"{info['endpoint']}/jobs?api-version=2024-02-01.19.0"
+        async with aiohttp.ClientSession() as session, session.get(url) as response:
+            assert response.status == 403
+    finally:
+        code, _, _ = await stop(proc, signal.SIGINT)
+    assert code == 0
+
+
+async def test_cli_reports_a_port_in_use() -> None:
+    async with BatchEmulator() as emu:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "azbatch.emulator",
+            "--port",
+            str(emu.port),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        _, err = await asyncio.wait_for(proc.communicate(), STARTUP_TIMEOUT_S)
+    assert proc.returncode == 1
+    assert b"error:" in err and b"Traceback" not in err

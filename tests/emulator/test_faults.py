@@ -1,0 +1,139 @@
+"""Fault injection: throttling, busy, internal errors, connection resets, slow answers; counts and seeds."""
+
+from __future__ import annotations
+
+import time
+
+import aiohttp
+import pytest
+
+from azbatch.emulator import BatchEmulator
+
+from ._client import Api, assert_batch_error
+
+
+async def test_throttle_with_retry_after(api: Api, emu: BatchEmulator) -> None:
+    await api.add("t")
+    rule = emu.faults.throttle(operation="get", times=2, retry_after=3)
+    for _ in range(2):
+        reply = await api.get("t")
+        assert_batch_error(reply, 429, "TooManyRequests")
+        assert reply.headers["Retry-After"] == "3"
+    assert (await api.get("t")).status == 200
+    assert rule.fired == 2 and rule.exhausted
+    assert (await api.call("GET", "/jobs")).status == 200  # other operations untouched
+    assert emu.requests.count("Job_Get", 429) == 2
+    assert emu.requests.count("get", 200) == 1
+
+
+async def test_server_busy_and_internal_error(api: Api, emu: BatchEmulator) -> None:
+    emu.faults.server_busy(operation="Job_List", retry_after=5)
+    emu.faults.internal_error(method="POST", path="/jobs")
+    busy = await api.call("GET", "/jobs")
+    assert_batch_error(busy, 503, "ServerBusy")
+    assert busy.headers["Retry-After"] == "5"
+    broken = await api.call("POST", "/jobs", body={"id": "x", "poolInfo": {"poolId": "p"}})
+    assert_batch_error(broken, 500, "InternalError")
+    assert "Retry-After" not in broken.headers
+    assert (await api.call("GET", "/jobs")).body["value"] == []  # the failed add did nothing
+
+
+async def test_reset_before_response(api: Api, emu: BatchEmulator) -> None:
+    emu.faults.reset_before_response(operation="add")
+    with pytest.raises((aiohttp.ClientOSError, aiohttp.ServerDisconnectedError)):
+        await api.call("POST", "/jobs", body={"id": "r", "poolInfo": {"poolId": "p"}})
+    assert (await api.get("r")).status == 404  # the request never reached the store
+    assert emu.requests.count("add", 0) == 1
+    await api.add("r")  # the next attempt goes through
+
+
+async def test_reset_after_the_response_started(api: Api, emu: BatchEmulator) -> None:
+    await api.add("big")
+    emu.faults.reset_after_headers(operation="list")
+    with pytest.raises(aiohttp.ClientPayloadError):
+        await api.call("GET", "/jobs")
+    assert (await api.call("GET", "/jobs")).status == 200
+
+
+async def test_reset_after_a_write_was_applied(api: Api, emu: BatchEmulator) -> None:
+    emu.faults.reset_after_headers(operation="add")
+    with pytest.raises((aiohttp.ClientPayloadError, aiohttp.ClientOSError, aiohttp.ServerDisconnectedError)):
+        await api.call("POST", "/jobs", body={"id": "lost-answer", "poolInfo": {"poolId": "p"}})
+    # The job was created even though the client never saw the 201: a retry meets JobExists.
+    assert (await api.get("lost-answer")).status == 200
+    retry = await api.call("POST", "/jobs", body={"id": "lost-answer", "poolInfo": {"poolId": "p"}})
+    assert_batch_error(retry, 409, "JobExists")
+
+
+async def test_slow_response(api: Api, emu: BatchEmulator) -> None:
+    emu.faults.slow(150, operation="list")
+    started = time.monotonic()
+    assert (await api.call("GET", "/jobs")).status == 200
+    assert time.monotonic() - started >= 0.15
+    started = time.monotonic()
+    await api.call("GET", "/jobs")
+    assert time.monotonic() - started < 0.15
+
+
+async def test_path_and_method_matching(api: Api, emu: BatchEmulator) -> None:
+    await api.add("special-1")
+    await api.add("plain")
+    emu.faults.throttle(path="/jobs/special*", method="GET", times=None)
+    assert (await api.get("special-1")).status == 429
+    assert (await api.get("special-1")).status == 429
+    assert (await api.get("plain")).status == 200
+    assert (await api.call("PATCH", "/jobs/special-1", body={"priority": 1})).status == 200
+    emu.faults.clear()
+    assert (await api.get("special-1")).status == 200
+
+
+async def test_rules_without_a_path_spare_the_token_route(emu: BatchEmulator) -> None:
+    emu.faults.throttle(times=None)
+    async with emu.token_credential() as credential:
+        token = await credential.get_token("https://batch.core.windows.net//.default")
+    assert token.token
+
+
+async def statuses(seed: int) -> list[int]:
+    async with BatchEmulator(auth=False, seed=seed) as emu, aiohttp.ClientSession() as session:
+        api = Api(session, emu.endpoint)
+        emu.faults.add("busy", operation="list", probability=0.5)
+        return [(await api.call("GET", "/jobs")).status for _ in range(30)]
+
+
+async def test_probability_is_reproducible_with_a_seed() -> None:
+    first, second, other = await statuses(42), await statuses(42), await statuses(43)
+    assert first == second
+    assert set(first) == {200, 503}
+    assert first != other
+
+
+def test_rule_validation() -> None:
+    emu = BatchEmulator()
+    with pytest.raises(ValueError):
+        emu.faults.add("explode")
+    with pytest.raises(ValueError):
+        emu.faults.add("busy", probability=1.5)
+    with pytest.raises(ValueError):
+        emu.faults.add_from_dict({"kind": "busy", "colour": "red"})
+    assert emu.faults.add("busy", operation="GET_TASK_COUNTS").operation == "Job_GetTaskCounts"
+
+
+async def test_faults_through_the_admin_api(api: Api) -> None:
+    created = await api.admin(
+        "POST", "/faults", {"kind": "throttle", "operation": "list", "times": 1, "retry_after": 7}
+    )
+    assert created.status == 201
+    assert created.body["operation"] == "Job_List"
+    assert (await api.admin("GET", "/faults")).body["rules"][0]["fired"] == 0
+    reply = await api.call("GET", "/jobs")
+    assert reply.status == 429 and reply.headers["Retry-After"] == "7"
+    assert (await api.admin("GET", "/faults")).body["rules"][0]["fired"] == 1
+    assert_batch_error(await api.admin("POST", "/faults", {"kind": "nope"}), 400, "InvalidPropertyValue")
+    assert (await api.admin("DELETE", "/faults")).body == {"rules": []}
+    log = (await api.admin("GET", "/requests")).body
+    assert log["byOperation"]["Job_List"] == 1
+    assert log["byStatus"]["429"] == 1
+    assert log["recent"][-1]["fault"] == "throttle"
+    # Admin calls are neither faulted nor counted.
+    assert (await api.admin("GET", "/requests")).body["total"] == 1
