@@ -105,6 +105,9 @@ class JobOperations:
                 request = rq.build_next_page_request(self._target, continuation_token, options)
             pipeline_response = self._pipeline.run(request, **kwargs)
             response: HttpResponse = pipeline_response.http_response
+            # Raise a failed page here, not in extract_data: azure-core's pager then records on the
+            # error the continuation token of the page that failed, so the caller can resume from it.
+            rs.ensure_status(response, rs.OK)
             return response
 
         def extract_data(response: HttpResponse) -> tuple[str | None, Iterator[ItemT]]:
