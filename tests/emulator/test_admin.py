@@ -38,6 +38,11 @@ async def test_seed_jobs_into_schedules(api: Api) -> None:
     invalid = await api.admin("POST", "/jobs", {"job": {"id": "bad id", "poolInfo": {"poolId": "p"}}})
     assert_batch_error(invalid, 400, "InvalidPropertyValue")
     assert_batch_error(await api.admin("POST", "/jobs", {}), 400, "MissingRequiredProperty")
+    bad_state = await api.admin(
+        "POST", "/jobs", {"job": {"id": "y", "poolInfo": {"poolId": "p"}}, "state": "asleep"}
+    )
+    assert_batch_error(bad_state, 400, "InvalidPropertyValue")
+    assert (await api.get("y")).status == 404
 
 
 async def test_task_counts(api: Api) -> None:
@@ -92,9 +97,9 @@ async def test_request_log(api: Api, emu: BatchEmulator) -> None:
     assert log["total"] == 3
     assert log["byOperation"] == {"Job_Add": 1, "Job_Get": 2}
     assert log["byStatus"] == {"200": 1, "201": 1, "404": 1}
-    assert emu.requests.count() == 3 and emu.requests.count(status=404) == 1
+    assert emu.request_log.count() == 3 and emu.request_log.count(status=404) == 1
     assert (await api.admin("DELETE", "/requests")).body == {"total": 0}
-    assert emu.requests.count() == 0
+    assert emu.request_log.count() == 0
 
 
 async def test_admin_errors_are_batch_shaped(api: Api) -> None:

@@ -22,8 +22,8 @@ async def test_throttle_with_retry_after(api: Api, emu: BatchEmulator) -> None:
     assert (await api.get("t")).status == 200
     assert rule.fired == 2 and rule.exhausted
     assert (await api.call("GET", "/jobs")).status == 200  # other operations untouched
-    assert emu.requests.count("Job_Get", 429) == 2
-    assert emu.requests.count("get", 200) == 1
+    assert emu.request_log.count("Job_Get", 429) == 2
+    assert emu.request_log.count("get", 200) == 1
 
 
 async def test_server_busy_and_internal_error(api: Api, emu: BatchEmulator) -> None:
@@ -43,7 +43,7 @@ async def test_reset_before_response(api: Api, emu: BatchEmulator) -> None:
     with pytest.raises((aiohttp.ClientOSError, aiohttp.ServerDisconnectedError)):
         await api.call("POST", "/jobs", body={"id": "r", "poolInfo": {"poolId": "p"}})
     assert (await api.get("r")).status == 404  # the request never reached the store
-    assert emu.requests.count("add", 0) == 1
+    assert emu.request_log.count("add", 0) == 1
     await api.add("r")  # the next attempt goes through
 
 

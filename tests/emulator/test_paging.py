@@ -105,7 +105,8 @@ async def test_filter_across_pages(api: Api, emu: BatchEmulator) -> None:
 async def test_filter_by_time_and_pool(api: Api, emu: BatchEmulator) -> None:
     hour = 3600 * 10_000_000
     for i, job_id in enumerate(["t0", "t1", "t2", "t3"]):
-        emu.store.clock = lambda i=i: 17_040_672_000_000_000 + i * hour  # 2024-01-01T00:00Z + i hours
+        created = 17_040_672_000_000_000 + i * hour  # 2024-01-01T00:00Z + i hours
+        emu.store.clock = lambda created=created: created  # type: ignore[misc]
         emu.store.add_job({"id": job_id, "poolInfo": {"poolId": "special" if job_id == "t3" else "pool"}})
     query = {"$filter": "creationTime ge datetime'2024-01-01T01:00:00Z' and executionInfo/poolId eq 'pool'"}
     assert await collect(api, "/jobs", query) == [["t1", "t2"]]

@@ -137,7 +137,7 @@ class BatchEmulator:
         """Fault rules applied to incoming requests."""
         self.auth = EmulatorAuth(account, self.key, enabled=auth)
         """Request verification and the managed-identity token route."""
-        self.requests = RequestLog()
+        self.request_log = RequestLog()
         """Counts of answered requests."""
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
@@ -188,7 +188,7 @@ class BatchEmulator:
         """Bind the port and start serving in the running event loop."""
         if self._runner is not None:
             raise RuntimeError("the emulator is already running")
-        app = create_app(self.store, self.faults, self.auth, self.requests, info=self.info)
+        app = create_app(self.store, self.faults, self.auth, self.request_log, info=self.info)
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
         try:

@@ -997,6 +997,9 @@ class EmulatorStore:
         terminate_reason: str | None = None,
     ) -> WriteResult:
         """Add a job as the ``add`` operation would, optionally in a schedule and forced into ``state``."""
+        if state is not None and state not in JOB_STATES:
+            # Checked before adding, so a bad state leaves no half-seeded job behind.
+            raise err.invalid_property("state", state, "expected one of " + ", ".join(JOB_STATES))
         result = self.add_job(body, schedule_id=schedule_id)
         if state is not None and state != "active":
             return self.force_state(result.job_id, state, terminate_reason=terminate_reason)
