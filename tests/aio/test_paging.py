@@ -9,8 +9,18 @@ from pytest_httpx import HTTPXMock
 
 from azbatch import models
 from azbatch.aio import BatchClient
+from azbatch.exceptions import BatchResourceNotFoundError
 
-from .conftest import API_VERSION, ENDPOINT, HOST, ClientFactory, collect, load_example, query_items
+from .conftest import (
+    API_VERSION,
+    ENDPOINT,
+    HOST,
+    ClientFactory,
+    batch_error,
+    collect,
+    load_example,
+    query_items,
+)
 
 LINK_2 = f"{ENDPOINT}/jobs?$skiptoken=page-2&api-version={API_VERSION}"
 LINK_3 = f"{ENDPOINT}/jobs?$skiptoken=page-3&api-version={API_VERSION}"
@@ -306,10 +316,6 @@ async def test_list_preparation_and_release_task_status_pages(
 
 
 async def test_error_on_a_later_page_reaches_the_caller(client: BatchClient, httpx_mock: HTTPXMock) -> None:
-    from azbatch.exceptions import BatchResourceNotFoundError
-
-    from .conftest import batch_error
-
     httpx_mock.add_response(
         url=f"{ENDPOINT}/jobs?api-version={API_VERSION}", json={"value": _jobs("a"), "odata.nextLink": LINK_2}
     )
