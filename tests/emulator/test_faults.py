@@ -92,6 +92,15 @@ async def test_rules_without_a_path_spare_the_token_route(emu: BatchEmulator) ->
     async with emu.token_credential() as credential:
         token = await credential.get_token("https://batch.core.windows.net//.default")
     assert token.token
+    assert emu.request_log.count("ManagedIdentity_GetToken", 200) == 1
+
+
+async def test_the_token_route_can_be_faulted_by_name(emu: BatchEmulator) -> None:
+    emu.faults.server_busy(operation="ManagedIdentity_GetToken")
+    async with emu.token_credential() as credential:
+        with pytest.raises(RuntimeError, match="503"):
+            await credential.get_token("https://batch.core.windows.net//.default")
+        assert (await credential.get_token("https://batch.core.windows.net//.default")).token
 
 
 async def statuses(seed: int) -> list[int]:

@@ -57,6 +57,9 @@ logger = logging.getLogger("azbatch.emulator")
 JSON_CONTENT_TYPE = "application/json;odata=minimalmetadata;streaming=true;charset=utf-8"
 """Content-Type of every JSON response, as the real service labels them."""
 
+TOKEN_OPERATION = "ManagedIdentity_GetToken"
+"""Operation name of the managed-identity token route in the request log and in fault rules."""
+
 ADMIN_PREFIX = "/_emulator"
 """Path prefix of the admin API; Batch has no path starting with an underscore, so nothing can clash."""
 
@@ -662,7 +665,10 @@ class _AdminApi:
 # ---------------------------------------------------------------------------------------- middleware
 
 
-def _operation(request: web.Request) -> str | None:
+def _operation(request: web.Request, token_path: str) -> str | None:
+    """The operationId the request was routed to (None for the admin API and unknown routes)."""
+    if request.path == token_path:
+        return TOKEN_OPERATION
     route = request.match_info.route
     name = getattr(route, "name", None)
     return name if isinstance(name, str) else None
@@ -693,7 +699,7 @@ def _make_middlewares(faults: FaultInjector, auth: EmulatorAuth, log: RequestLog
     @web.middleware
     async def boundary(request: web.Request, handler: _Handler) -> web.StreamResponse:
         request[_REQUEST_ID] = str(uuid.uuid4())
-        operation = _operation(request)
+        operation = _operation(request, auth.identity_endpoint_path)
         admin = request.path.startswith(ADMIN_PREFIX + "/")
         try:
             try:
@@ -728,7 +734,7 @@ def _make_middlewares(faults: FaultInjector, auth: EmulatorAuth, log: RequestLog
     async def inject(request: web.Request, handler: _Handler) -> web.StreamResponse:
         if request.path.startswith(ADMIN_PREFIX + "/"):
             return await handler(request)
-        rule = faults.pick(request.method, request.path, _operation(request))
+        rule = faults.pick(request.method, request.path, _operation(request, auth.identity_endpoint_path))
         if rule is None:
             return await handler(request)
         request[_FAULT] = rule.kind

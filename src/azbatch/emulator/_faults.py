@@ -1,7 +1,7 @@
 """Fault injection rules: which requests fail, how, how often.
 
-A rule matches requests by operation (operationId such as ``Job_Get`` or the short name ``get``), HTTP
-method and/or a glob on the path. It fires at most ``times`` times (unlimited when None) and, when
+A rule matches requests by operation (operationId such as ``Job_Get``, the short name ``get``, or
+``ManagedIdentity_GetToken`` for the token route), HTTP method and/or a glob on the path. It fires at most ``times`` times (unlimited when None) and, when
 ``probability`` is below 1, only on the draws of a seeded ``random.Random`` that fall under it, so a run
 with the same seed and the same request sequence injects the same faults.
 
@@ -97,7 +97,9 @@ class FaultRule:
             return False
         if self.path is not None:
             return fnmatch.fnmatchcase(path, self.path)
-        # Without a path pattern a rule only targets Batch operations, never the token endpoint.
+        if self.operation is not None:
+            return True
+        # A rule naming neither path nor operation targets the Batch operations, not the token route.
         return operation is not None and operation.startswith("Job_")
 
     def to_dict(self) -> dict[str, Any]:
