@@ -119,6 +119,7 @@ async def test_add_validation(api: Api, body: Any, code: str, prop: str | None) 
         (b'"text"', "JSON object"),
         (b'{"id": NaN}', "not valid JSON"),
         (b"\xff\xfe", "not valid JSON"),
+        (b"[" * 100_000 + b"]" * 100_000, ""),
     ],
 )
 async def test_body_that_is_not_a_json_object(api: Api, data: bytes, reason: str) -> None:

@@ -125,6 +125,16 @@ def test_malformed_expressions(expr: str) -> None:
         compile_filter(expr, JOB_FILTER_FIELDS)
 
 
+def test_deep_nesting_is_an_error_not_a_crash() -> None:
+    with pytest.raises(FilterError, match="nested"):
+        compile_filter("(" * 5000 + "id eq 'a'" + ")" * 5000, JOB_FILTER_FIELDS)
+    with pytest.raises(FilterError, match="nested"):
+        compile_filter("not " * 5000 + "id eq 'a'", JOB_FILTER_FIELDS)
+    with pytest.raises(FilterError, match="nested"):
+        compile_filter(" or ".join(["id eq 'a'"] * 900), JOB_FILTER_FIELDS)
+    assert compile_filter(" or ".join(["id eq 'a'"] * 150), JOB_FILTER_FIELDS)(job(id="a"))
+
+
 @pytest.mark.parametrize(
     ("expr", "message"),
     [

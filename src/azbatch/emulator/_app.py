@@ -300,6 +300,8 @@ async def _read_json(request: web.Request, *, required: bool) -> dict[str, Any]:
         data = json.loads(raw.decode("utf-8-sig"), parse_constant=_reject_nan)
     except (UnicodeDecodeError, ValueError) as exc:
         raise err.invalid_body(f"not valid JSON: {exc}") from None
+    except RecursionError:
+        raise err.invalid_body("the JSON is nested too deeply") from None
     if not isinstance(data, dict):
         raise err.invalid_body("the body must be a JSON object")
     return data

@@ -320,7 +320,10 @@ class _Parser:
 
 def parse_filter(text: str) -> Node:
     """Parse a ``$filter`` expression into an AST; raise :class:`FilterError` when malformed."""
-    return _Parser(text).parse()
+    try:
+        return _Parser(text).parse()
+    except RecursionError:
+        raise FilterError("the filter expression is nested too deeply") from None
 
 
 # ------------------------------------------------------------------------------------------- compilation
@@ -343,18 +346,25 @@ class FilterField:
 
 def compile_filter(text: str, fields: Mapping[str, FilterField]) -> Predicate:
     """Parse ``text`` and compile it against ``fields`` into a predicate; raise :class:`FilterError`."""
-    return _compile(parse_filter(text), fields)
+    return _compile(parse_filter(text), fields, 0)
 
 
-def _compile(node: Node, fields: Mapping[str, FilterField]) -> Predicate:
+# The predicate evaluates recursively, one frame per AST level; a cap keeps long and/or chains from
+# exhausting the stack while a page is being listed.
+_MAX_DEPTH = 200
+
+
+def _compile(node: Node, fields: Mapping[str, FilterField], depth: int) -> Predicate:
+    if depth > _MAX_DEPTH:
+        raise FilterError(f"the filter expression is nested too deeply (more than {_MAX_DEPTH} levels)")
     if isinstance(node, And):
-        left, right = _compile(node.left, fields), _compile(node.right, fields)
+        left, right = _compile(node.left, fields, depth + 1), _compile(node.right, fields, depth + 1)
         return lambda item: left(item) and right(item)
     if isinstance(node, Or):
-        left, right = _compile(node.left, fields), _compile(node.right, fields)
+        left, right = _compile(node.left, fields, depth + 1), _compile(node.right, fields, depth + 1)
         return lambda item: left(item) or right(item)
     if isinstance(node, Not):
-        inner = _compile(node.operand, fields)
+        inner = _compile(node.operand, fields, depth + 1)
         return lambda item: not inner(item)
     if isinstance(node, StartsWith):
         return _compile_startswith(node, fields)
