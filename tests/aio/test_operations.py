@@ -29,6 +29,8 @@ from .conftest import (
     JOB_ID,
     JOB_PATH,
     JSON_CONTENT_TYPE,
+    ClientFactory,
+    FakeTokenCredential,
     collect,
     load_example,
     only_request,
@@ -540,6 +542,32 @@ async def test_terminate_without_reason_sends_no_body(client: BatchClient, httpx
     request = only_request(httpx_mock.get_requests())
     assert request.url.raw_path == f"{JOB_PATH}/terminate?api-version={API_VERSION}".encode()
     _assert_no_body(request)
+
+
+@pytest.mark.parametrize("auth", ["shared_key", "bearer"])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda c: c.jobs.enable(JOB_ID),
+        lambda c: c.jobs.delete(JOB_ID),
+        lambda c: c.jobs.terminate(JOB_ID),
+    ],
+    ids=["enable", "delete", "terminate"],
+)
+async def test_body_less_writes_send_content_length_zero(
+    auth: str,
+    call: Callable[[BatchClient], Awaitable[Any]],
+    make_client: ClientFactory,
+    httpx_mock: HTTPXMock,
+) -> None:
+    # The service wants Content-Length on every write, whichever credential signs (or does not sign) it.
+    httpx_mock.add_response(status_code=202)
+    credential = FakeTokenCredential() if auth == "bearer" else None
+
+    async with make_client(credential) as client:
+        await call(client)
+
+    _assert_no_body(only_request(httpx_mock.get_requests()))
 
 
 # --------------------------------------------------------------------------------------------------
