@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import ssl
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -68,6 +69,16 @@ class FakeTokenCredential:
         await self.close()
 
 
+# Building an httpx client loads the CA bundle (~80 ms); one TLS context shared by all test transports
+# keeps the suite fast. pytest-httpx answers every request, so it is never used for a handshake.
+_TLS = ssl.create_default_context()
+
+
+def new_transport() -> AsyncHttpXTransport:
+    """A fresh ``AsyncHttpXTransport`` (its httpx client is created on first use)."""
+    return AsyncHttpXTransport(verify=_TLS)
+
+
 ClientFactory = Callable[..., BatchClient]
 
 
@@ -80,7 +91,7 @@ def make_client() -> ClientFactory:
     """
 
     def factory(credential: Any = None, **kwargs: Any) -> BatchClient:
-        kwargs.setdefault("transport", AsyncHttpXTransport())
+        kwargs.setdefault("transport", new_transport())
         kwargs.setdefault("retry_backoff_factor", 0)
         if credential is None:
             credential = AzureNamedKeyCredential(ACCOUNT, ACCOUNT_KEY)

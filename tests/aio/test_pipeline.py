@@ -39,6 +39,7 @@ from .conftest import (
     FakeTokenCredential,
     batch_error,
     collect,
+    new_transport,
     only_request,
 )
 
@@ -191,7 +192,7 @@ async def test_shared_key_uses_a_rotated_key(client: BatchClient, httpx_mock: HT
     httpx_mock.add_response(status_code=202)
     credential = AzureNamedKeyCredential(ACCOUNT, ACCOUNT_KEY)
 
-    async with BatchClient(ENDPOINT, credential, transport=AsyncHttpXTransport()) as rotating:
+    async with BatchClient(ENDPOINT, credential, transport=new_transport()) as rotating:
         credential.update(ACCOUNT, new_key)
         await rotating.jobs.enable("job-1")
 
@@ -227,7 +228,7 @@ def sleeps() -> SleepRecorder:
 
 @pytest.fixture
 def recording_transport(sleeps: SleepRecorder) -> AsyncHttpXTransport:
-    transport = AsyncHttpXTransport()
+    transport = new_transport()
     transport.sleep = sleeps  # type: ignore[method-assign]
     return transport
 
