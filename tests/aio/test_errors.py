@@ -634,6 +634,11 @@ async def test_a_job_id_of_an_existing_job_may_need_escaping(
     assert httpx_mock.get_requests()[0].url.raw_path.startswith(b"/jobs/a%2Fb%3Fc%23d?")
 
 
-async def test_uuid_object_is_a_valid_client_request_id(client: BatchClient) -> None:
-    # Counterpart of the str checks above: not every non-str is refused.
-    assert client.jobs.list(client_request_id=uuid.uuid4()) is not None
+async def test_uuid_object_is_a_valid_client_request_id(client: BatchClient, httpx_mock: HTTPXMock) -> None:
+    # Counterpart of the str checks above: a uuid.UUID is accepted and sent in its string form.
+    value = uuid.uuid4()
+    httpx_mock.add_response(json={"value": []})
+
+    assert await collect(client.jobs.list(client_request_id=value)) == []
+
+    assert httpx_mock.get_requests()[0].headers["client-request-id"] == str(value)
