@@ -222,7 +222,7 @@ async def test_job_id_taken_by_a_schedule(api: Api, emu: BatchEmulator) -> None:
 async def test_prep_release_status_needs_a_prep_or_release_task(api: Api) -> None:
     await api.add("plain")
     reply = await api.call("GET", "/jobs/plain/jobpreparationandreleasetaskstatus")
-    assert_batch_error(reply, 409, "JobPreparationTaskNotSpecified")
+    assert_batch_error(reply, 409, "JobPreparationTaskOrReleaseTaskNotSpecified")
     await api.add("rel", jobReleaseTask={"commandLine": "cleanup"})
     ok = await api.call("GET", "/jobs/rel/jobpreparationandreleasetaskstatus")
     assert ok.status == 200 and ok.body["value"] == []

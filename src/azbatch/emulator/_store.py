@@ -908,14 +908,14 @@ class EmulatorStore:
     ) -> Page:
         """One page of the job's preparation/release task status entries, in node id order.
 
-        409 JobPreparationTaskNotSpecified when the job has neither a preparation nor a release task.
+        409 JobPreparationTaskOrReleaseTaskNotSpecified when the job has neither a preparation nor a release task.
         """
         with self._lock:
             job = self._live(job_id, self.clock())
             if "jobPreparationTask" not in job.props and "jobReleaseTask" not in job.props:
                 raise BatchApiError(
                     409,
-                    "JobPreparationTaskNotSpecified",
+                    "JobPreparationTaskOrReleaseTaskNotSpecified",
                     "The job has neither a job preparation task nor a job release task.",
                     [("JobId", job.id)],
                 )
