@@ -81,3 +81,10 @@ def test_py_typed_marker_ships() -> None:
     from importlib.resources import files
 
     assert files("azbatch").joinpath("py.typed").is_file()
+
+
+def test_importing_the_package_root_is_cheap() -> None:
+    # pytest loads the emulator plugin (and so this package) in every session: keep it light.
+    code = "import sys, azbatch.emulator.pytest_plugin; heavy = [m for m in ('azure.core.pipeline', 'aiohttp', 'azbatch.models') if m in sys.modules]; print(heavy); sys.exit(1 if heavy else 0)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
