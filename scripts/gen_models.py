@@ -49,9 +49,16 @@ SECRET_PROPERTIES = {"accountKey", "sasKey", "password", "protectedSettings", "s
 # Wire properties holding URLs that may carry a SAS token: the query string is masked in reprs.
 URL_PROPERTIES = {"containerUrl", "httpUrl", "storageContainerUrl", "azureFileUrl"}
 
-# Attribute names that differ from plain snake_case of the wire name. ``username`` follows the spec's
-# x-ms-client-name (``userName``), which is also what azure-batch 14.x code calls it.
-ATTRIBUTE_OVERRIDES = {"eTag": "etag", "odata.nextLink": "odata_next_link", "username": "user_name"}
+# Attribute names that differ from plain snake_case of the wire name: eTag as the issue asks, and the
+# spellings azure-batch 14.x used where mechanical splitting reads badly (readIOps -> read_i_ops).
+# Properties with an x-ms-client-name (``username`` -> ``userName``) use that name instead.
+ATTRIBUTE_OVERRIDES = {
+    "eTag": "etag",
+    "odata.nextLink": "odata_next_link",
+    "readIOps": "read_iops",
+    "writeIOps": "write_iops",
+    "dynamicVNetAssignmentScope": "dynamic_vnet_assignment_scope",
+}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -131,6 +138,7 @@ def extract(spec_path: Path) -> dict[str, Any]:
             wire: {
                 "type": _type_of(prop, enums, queue, definitions),
                 **({"readOnly": True} if prop.get("readOnly") else {}),
+                **({"clientName": prop["x-ms-client-name"]} if "x-ms-client-name" in prop else {}),
             }
             for wire, prop in schema.get("properties", {}).items()
         }
@@ -155,6 +163,11 @@ def snake(name: str) -> str:
     text = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", text)
     text = text.replace(".", "_").lower()
     return text + "_" if keyword.iskeyword(text) else text
+
+
+def attribute(wire: str, prop: dict[str, Any]) -> str:
+    """The Python attribute of a wire property: snake_case of its client name, else of its wire name."""
+    return snake(prop.get("clientName", wire))
 
 
 def enum_member(name: str) -> str:
@@ -302,7 +315,7 @@ def generate_models(table: dict[str, Any]) -> str:
             doc.append("")
             for wire, prop in props.items():
                 flag = " Required when sent." if wire in required else ""
-                doc.append(f"    :ivar {snake(wire)}: ``{wire}``: {_doc_type(prop['type'])}.{flag}")
+                doc.append(f"    :ivar {attribute(wire, prop)}: ``{wire}``: {_doc_type(prop['type'])}.{flag}")
         doc.append('    """')
         out.append("\n".join(doc))
         out.append("")
@@ -310,7 +323,7 @@ def generate_models(table: dict[str, Any]) -> str:
         out.append(f'    _wire_name: ClassVar[str] = "{name}"')
         out.append("")
         for wire, prop in props.items():
-            attr = snake(wire)
+            attr = attribute(wire, prop)
             flags = []
             if wire in SECRET_PROPERTIES:
                 flags.append("secret=True")
@@ -328,11 +341,11 @@ def generate_models(table: dict[str, Any]) -> str:
             out.append("        self,")
             out.append("        *,")
             for wire, prop in props.items():
-                out.append(f"        {snake(wire)}: {_py_type(prop['type'])} | None = None,")
+                out.append(f"        {attribute(wire, prop)}: {_py_type(prop['type'])} | None = None,")
             out.append("    ) -> None:")
             out.append("        super().__init__()")
-            for wire in props:
-                attr = snake(wire)
+            for wire, prop in props.items():
+                attr = attribute(wire, prop)
                 out.append(f"        if {attr} is not None:")
                 out.append(f'            self._values["{attr}"] = {attr}')
         out.append("")

@@ -6,6 +6,7 @@ default transport differ between sync and async, and those are passed in by the 
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -74,6 +75,7 @@ class PipelineFlavor:
     bearer_policy: type[Any]
     default_transport: Callable[[dict[str, Any]], Any]
     proxy_env_once: bool
+    async_credential: bool
 
 
 def _aiohttp_transport(kwargs: dict[str, Any]) -> Any:
@@ -97,6 +99,7 @@ ASYNC_FLAVOR = PipelineFlavor(
     bearer_policy=AsyncBatchBearerTokenPolicy,
     default_transport=_aiohttp_transport,
     proxy_env_once=True,
+    async_credential=True,
 )
 SYNC_FLAVOR = PipelineFlavor(
     retry_policy=RetryPolicy,
@@ -104,6 +107,7 @@ SYNC_FLAVOR = PipelineFlavor(
     bearer_policy=BatchBearerTokenPolicy,
     default_transport=_requests_transport,
     proxy_env_once=False,
+    async_credential=False,
 )
 
 
@@ -125,10 +129,33 @@ def _auth_policy(credential: Any, flavor: PipelineFlavor, kwargs: dict[str, Any]
             "credential must be a token credential (for example azure.identity's DefaultAzureCredential) "
             f"or an azure.core.credentials.AzureNamedKeyCredential, not {type(credential).__name__}"
         )
+    _check_credential_flavor(credential, flavor)
     scopes = kwargs.pop("credential_scopes", None) or [DEFAULT_SCOPE]
     if isinstance(scopes, str) or not isinstance(scopes, Iterable):
         raise TypeError("credential_scopes must be a list of str")
     return flavor.bearer_policy(credential, *scopes, enforce_https=kwargs.pop("enforce_https", True))
+
+
+def _check_credential_flavor(credential: Any, flavor: PipelineFlavor) -> None:
+    """Refuse an async credential on the sync client and the reverse, at construction.
+
+    Otherwise the mistake only shows at the first call, as an obscure error from inside the pipeline.
+    """
+    methods = [getattr(credential, name, None) for name in ("get_token_info", "get_token")]
+    methods = [m for m in methods if inspect.ismethod(m) or inspect.isfunction(m)]
+    if not methods:
+        return  # not inspectable (a mock, say): let the pipeline decide
+    is_async = any(inspect.iscoroutinefunction(m) for m in methods)
+    if is_async and not flavor.async_credential:
+        raise TypeError(
+            f"{type(credential).__name__} is an async credential; use azbatch.aio.BatchClient with it, "
+            "or a sync credential (azure.identity, not azure.identity.aio) with azbatch.BatchClient"
+        )
+    if not is_async and flavor.async_credential:
+        raise TypeError(
+            f"{type(credential).__name__} is a sync credential; use azbatch.BatchClient with it, "
+            "or an async credential (azure.identity.aio) with azbatch.aio.BatchClient"
+        )
 
 
 def build_policies(

@@ -82,7 +82,8 @@ def _etag_keywords(options: Any) -> dict[str, Any]:
 
 def _option_keywords(param: str, options: Any, expected: type[OperationOptions]) -> dict[str, Any]:
     if not isinstance(options, expected):
-        raise TypeError(f"{param} must be a {expected.__name__}, not {type(options).__name__}")
+        given = f"{type(options).__module__}.{type(options).__qualname__}"
+        raise TypeError(f"{param} must be an azbatch.models.{expected.__name__}, not {given}")
     result: dict[str, Any] = {}
     for field in dataclasses.fields(options):
         if field.name in ("if_match", "if_none_match"):

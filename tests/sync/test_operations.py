@@ -692,7 +692,7 @@ def test_get_with_stats(client: BatchClient, httpx_mock: HTTPXMock) -> None:
     job = client.jobs.get("job-1", expand="stats")
 
     assert job.stats is not None
-    assert job.stats.read_i_ops == 12345678901234
+    assert job.stats.read_iops == 12345678901234
     assert job.stats.num_succeeded_tasks == 9007199254740993  # int64 beyond float precision, exact
     assert job.stats.read_io_gi_b == 0.25
     assert job.stats.wall_clock_time == datetime.timedelta(days=1, hours=2)

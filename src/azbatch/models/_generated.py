@@ -1035,7 +1035,7 @@ class NetworkConfiguration(Model):
     """Wire model ``NetworkConfiguration``.
 
     :ivar subnet_id: ``subnetId``: str.
-    :ivar dynamic_v_net_assignment_scope: ``dynamicVNetAssignmentScope``: :class:`DynamicVNetAssignmentScope`.
+    :ivar dynamic_vnet_assignment_scope: ``dynamicVNetAssignmentScope``: :class:`DynamicVNetAssignmentScope`.
     :ivar endpoint_configuration: ``endpointConfiguration``: :class:`PoolEndpointConfiguration`.
     :ivar public_ip_address_configuration: ``publicIPAddressConfiguration``: :class:`PublicIPAddressConfiguration`.
     :ivar enable_accelerated_networking: ``enableAcceleratedNetworking``: bool.
@@ -1047,7 +1047,7 @@ class NetworkConfiguration(Model):
     subnet_id: Field[str | None] = Field(
         "subnetId", _c.STR
     )
-    dynamic_v_net_assignment_scope: Field[DynamicVNetAssignmentScope | str | None] = Field(
+    dynamic_vnet_assignment_scope: Field[DynamicVNetAssignmentScope | str | None] = Field(
         "dynamicVNetAssignmentScope", _c.enum(DynamicVNetAssignmentScope)
     )
     endpoint_configuration: Field[PoolEndpointConfiguration | None] = Field(
@@ -1064,7 +1064,7 @@ class NetworkConfiguration(Model):
         self,
         *,
         subnet_id: str | None = None,
-        dynamic_v_net_assignment_scope: DynamicVNetAssignmentScope | str | None = None,
+        dynamic_vnet_assignment_scope: DynamicVNetAssignmentScope | str | None = None,
         endpoint_configuration: PoolEndpointConfiguration | None = None,
         public_ip_address_configuration: PublicIPAddressConfiguration | None = None,
         enable_accelerated_networking: bool | None = None,
@@ -1072,8 +1072,8 @@ class NetworkConfiguration(Model):
         super().__init__()
         if subnet_id is not None:
             self._values["subnet_id"] = subnet_id
-        if dynamic_v_net_assignment_scope is not None:
-            self._values["dynamic_v_net_assignment_scope"] = dynamic_v_net_assignment_scope
+        if dynamic_vnet_assignment_scope is not None:
+            self._values["dynamic_vnet_assignment_scope"] = dynamic_vnet_assignment_scope
         if endpoint_configuration is not None:
             self._values["endpoint_configuration"] = endpoint_configuration
         if public_ip_address_configuration is not None:
@@ -1643,7 +1643,7 @@ class NFSMountConfiguration(Model):
 class CIFSMountConfiguration(Model):
     """Wire model ``CIFSMountConfiguration``.
 
-    :ivar user_name: ``username``: str. Required when sent.
+    :ivar username: ``username``: str. Required when sent.
     :ivar source: ``source``: str. Required when sent.
     :ivar relative_mount_path: ``relativeMountPath``: str. Required when sent.
     :ivar mount_options: ``mountOptions``: str.
@@ -1653,7 +1653,7 @@ class CIFSMountConfiguration(Model):
     __slots__ = ()
     _wire_name: ClassVar[str] = "CIFSMountConfiguration"
 
-    user_name: Field[str | None] = Field(
+    username: Field[str | None] = Field(
         "username", _c.STR, required=True
     )
     source: Field[str | None] = Field(
@@ -1672,15 +1672,15 @@ class CIFSMountConfiguration(Model):
     def __init__(
         self,
         *,
-        user_name: str | None = None,
+        username: str | None = None,
         source: str | None = None,
         relative_mount_path: str | None = None,
         mount_options: str | None = None,
         password: str | None = None,
     ) -> None:
         super().__init__()
-        if user_name is not None:
-            self._values["user_name"] = user_name
+        if username is not None:
+            self._values["username"] = username
         if source is not None:
             self._values["source"] = source
         if relative_mount_path is not None:
@@ -2940,8 +2940,8 @@ class JobStatistics(Model):
     :ivar user_cpu_time: ``userCPUTime``: timedelta (ISO 8601 duration on the wire). Required when sent.
     :ivar kernel_cpu_time: ``kernelCPUTime``: timedelta (ISO 8601 duration on the wire). Required when sent.
     :ivar wall_clock_time: ``wallClockTime``: timedelta (ISO 8601 duration on the wire). Required when sent.
-    :ivar read_i_ops: ``readIOps``: int. Required when sent.
-    :ivar write_i_ops: ``writeIOps``: int. Required when sent.
+    :ivar read_iops: ``readIOps``: int. Required when sent.
+    :ivar write_iops: ``writeIOps``: int. Required when sent.
     :ivar read_io_gi_b: ``readIOGiB``: float. Required when sent.
     :ivar write_io_gi_b: ``writeIOGiB``: float. Required when sent.
     :ivar num_succeeded_tasks: ``numSucceededTasks``: int. Required when sent.
@@ -2971,10 +2971,10 @@ class JobStatistics(Model):
     wall_clock_time: Field[datetime.timedelta | None] = Field(
         "wallClockTime", _c.DURATION, required=True
     )
-    read_i_ops: Field[int | None] = Field(
+    read_iops: Field[int | None] = Field(
         "readIOps", _c.INT, required=True
     )
-    write_i_ops: Field[int | None] = Field(
+    write_iops: Field[int | None] = Field(
         "writeIOps", _c.INT, required=True
     )
     read_io_gi_b: Field[float | None] = Field(
@@ -3005,8 +3005,8 @@ class JobStatistics(Model):
         user_cpu_time: datetime.timedelta | None = None,
         kernel_cpu_time: datetime.timedelta | None = None,
         wall_clock_time: datetime.timedelta | None = None,
-        read_i_ops: int | None = None,
-        write_i_ops: int | None = None,
+        read_iops: int | None = None,
+        write_iops: int | None = None,
         read_io_gi_b: float | None = None,
         write_io_gi_b: float | None = None,
         num_succeeded_tasks: int | None = None,
@@ -3027,10 +3027,10 @@ class JobStatistics(Model):
             self._values["kernel_cpu_time"] = kernel_cpu_time
         if wall_clock_time is not None:
             self._values["wall_clock_time"] = wall_clock_time
-        if read_i_ops is not None:
-            self._values["read_i_ops"] = read_i_ops
-        if write_i_ops is not None:
-            self._values["write_i_ops"] = write_i_ops
+        if read_iops is not None:
+            self._values["read_iops"] = read_iops
+        if write_iops is not None:
+            self._values["write_iops"] = write_iops
         if read_io_gi_b is not None:
             self._values["read_io_gi_b"] = read_io_gi_b
         if write_io_gi_b is not None:
