@@ -1,0 +1,279 @@
+"""azure-core's retry policy in the async client, driven by faults the emulator injects on the wire.
+
+The emulator's fault rules count how often they fired and its request log counts every answered
+request (status 0 = a connection reset on purpose), so each test checks how many attempts were made.
+Backoff is near zero (``retry_backoff_factor=0.01``); only two tests let a ``Retry-After: 1`` be honoured.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from azure.core.exceptions import (
+    ServiceRequestError,
+    ServiceResponseError,
+    ServiceResponseTimeoutError,
+)
+
+from azbatch import BatchServiceError, models
+from azbatch.aio import BatchClient
+from azbatch.emulator import BatchEmulator
+
+from .conftest import new_client, new_job, unique_id
+
+pytestmark = pytest.mark.batch_emulator(transition_ms=0)
+
+
+async def add_job(client: BatchClient) -> str:
+    job_id = unique_id("retry")
+    await client.jobs.add(new_job(job_id))
+    return job_id
+
+
+# ------------------------------------------------------------------------------ retried status codes
+
+
+async def test_503_with_retry_after_is_honoured_then_succeeds(
+    client: BatchClient, batch_emulator: BatchEmulator
+) -> None:
+    job_id = await add_job(client)
+    rule = batch_emulator.faults.server_busy(operation="get", times=1, retry_after=1)
+    started = time.monotonic()
+    job = await client.jobs.get(job_id)
+    elapsed = time.monotonic() - started
+    assert job.id == job_id
+    assert rule.fired == 1
+    assert batch_emulator.request_log.count(operation="get", status=503) == 1
+    assert batch_emulator.request_log.count(operation="get", status=200) == 1
+    # The backoff alone would be 0.01 s: the wait came from Retry-After.
+    assert elapsed >= 0.9
+
+
+async def test_429_on_a_post_is_retried_because_of_retry_after(
+    client: BatchClient, batch_emulator: BatchEmulator
+) -> None:
+    """POST is not idempotent, so azure-core retries a 429 on it only because Retry-After says so."""
+    rule = batch_emulator.faults.throttle(operation="add", times=1, retry_after=1)
+    job_id = unique_id("throttled")
+    started = time.monotonic()
+    result = await client.jobs.add(new_job(job_id))
+    assert time.monotonic() - started >= 0.9
+    assert result.etag
+    assert rule.fired == 1
+    assert batch_emulator.request_log.count(operation="add", status=429) == 1
+    assert batch_emulator.request_log.count(operation="add", status=201) == 1
+    assert batch_emulator.store.job_ids() == [job_id]
+
+
+async def test_429_then_success_on_reads_and_listings(
+    client: BatchClient, batch_emulator: BatchEmulator
+) -> None:
+    job_id = await add_job(client)
+    # Retry-After: 0 is present (so the 429 is retryable) but asks for no wait: the tiny backoff applies.
+    rule = batch_emulator.faults.throttle(operation="list", times=2, retry_after=0)
+    assert [job.id async for job in client.jobs.list()] == [job_id]
+    assert rule.fired == 2
+    assert batch_emulator.request_log.count(operation="list", status=429) == 2
+    assert batch_emulator.request_log.count(operation="list", status=200) == 1
+
+    counts_rule = batch_emulator.faults.throttle(operation="get_task_counts", times=1, retry_after=None)
+    await client.jobs.get_task_counts(job_id)
+    assert counts_rule.fired == 1
+
+
+async def test_500_then_success(client: BatchClient, batch_emulator: BatchEmulator) -> None:
+    job_id = await add_job(client)
+    get_rule = batch_emulator.faults.internal_error(operation="get", times=2)
+    assert (await client.jobs.get(job_id)).id == job_id
+    assert get_rule.fired == 2
+    assert batch_emulator.request_log.count(operation="get", status=500) == 2
+
+    # azure-core retries a 500 even on PATCH; the fault answered before the store, so it applies once.
+    before = (await client.jobs.get(job_id)).etag
+    patch_rule = batch_emulator.faults.internal_error(operation="patch", times=1)
+    result = await client.jobs.patch(job_id, models.JobPatchParameter(priority=42))
+    assert patch_rule.fired == 1
+    assert batch_emulator.request_log.count(operation="patch", status=500) == 1
+    assert batch_emulator.request_log.count(operation="patch", status=200) == 1
+    job = await client.jobs.get(job_id)
+    assert (job.priority, job.etag) == (42, result.etag)
+    assert job.etag != before
+
+
+async def test_503_without_retry_after_on_writes(client: BatchClient, batch_emulator: BatchEmulator) -> None:
+    rule = batch_emulator.faults.server_busy(method="POST", times=2, retry_after=None)
+    job_id = await add_job(client)  # POST /jobs: 503, 503, 201
+    await client.jobs.disable(job_id, "requeue")  # POST .../disable: first try
+    assert rule.fired == 2
+    assert batch_emulator.request_log.count(operation="add", status=503) == 2
+    assert batch_emulator.request_log.count(operation="add", status=201) == 1
+    assert batch_emulator.request_log.count(operation="disable") == 1
+    assert (await client.jobs.get(job_id)).state == "disabled"
+
+
+async def test_retries_exhausted_surface_the_last_error(batch_emulator: BatchEmulator) -> None:
+    rule = batch_emulator.faults.internal_error(operation="get", times=None)
+    async with new_client(batch_emulator, retry_total=2) as client:
+        with pytest.raises(BatchServiceError) as caught:
+            await client.jobs.get("anything")
+    err = caught.value
+    assert type(err) is BatchServiceError
+    assert (err.status_code, err.code) == (500, "InternalError")
+    assert err.request_id
+    assert rule.fired == 3  # the first try and two retries
+    assert batch_emulator.request_log.count(operation="get", status=500) == 3
+
+
+async def test_retry_total_zero_surfaces_server_busy(batch_emulator: BatchEmulator) -> None:
+    rule = batch_emulator.faults.server_busy(operation="get", times=1, retry_after=1)
+    async with new_client(batch_emulator, retry_total=0) as client:
+        started = time.monotonic()
+        with pytest.raises(BatchServiceError) as caught:
+            await client.jobs.get("anything")
+        assert time.monotonic() - started < 0.9  # no Retry-After wait when no retry is left
+        err = caught.value
+        assert type(err) is BatchServiceError
+        assert (err.status_code, err.code) == (503, "ServerBusy")
+        assert err.response is not None and err.response.headers.get("Retry-After") == "1"
+        assert err.request_id
+        assert rule.fired == 1
+        # The rule is used up: the next call goes through (404, the job does not exist).
+        with pytest.raises(BatchServiceError) as caught:
+            await client.jobs.get("anything")
+        assert caught.value.code == "JobNotFound"
+    assert batch_emulator.request_log.count(operation="get") == 2
+
+
+async def test_per_call_retry_total_overrides_the_client(
+    client: BatchClient, batch_emulator: BatchEmulator
+) -> None:
+    job_id = await add_job(client)
+    batch_emulator.faults.server_busy(operation="get", times=1, retry_after=None)
+    with pytest.raises(BatchServiceError) as caught:
+        await client.jobs.get(job_id, retry_total=0)
+    assert caught.value.code == "ServerBusy"
+    assert (await client.jobs.get(job_id)).id == job_id
+
+
+# -------------------------------------------------------------------------------- non-retryable
+
+
+async def test_a_400_is_not_retried(client: BatchClient, batch_emulator: BatchEmulator) -> None:
+    with pytest.raises(BatchServiceError) as caught:
+        await client.jobs.add(new_job(unique_id("bad"), priority=5000))
+    assert (caught.value.status_code, caught.value.code) == (400, "InvalidPropertyValue")
+    assert batch_emulator.request_log.count(operation="add") == 1
+
+    with pytest.raises(BatchServiceError):
+        [job async for job in client.jobs.list(filter="nonsense eq 1")]
+    assert batch_emulator.request_log.count(operation="list") == 1
+
+
+async def test_404_and_409_are_not_retried(client: BatchClient, batch_emulator: BatchEmulator) -> None:
+    job_id = await add_job(client)
+    with pytest.raises(BatchServiceError):
+        await client.jobs.add(new_job(job_id))
+    with pytest.raises(BatchServiceError):
+        await client.jobs.get("not-there")
+    assert batch_emulator.request_log.count(operation="add", status=409) == 1
+    assert batch_emulator.request_log.count(operation="get", status=404) == 1
+
+
+# ---------------------------------------------------------------------------------- connection faults
+
+
+async def test_reset_before_the_response_is_retried(
+    client: BatchClient, batch_emulator: BatchEmulator
+) -> None:
+    job_id = await add_job(client)
+    rule = batch_emulator.faults.reset_before_response(operation="get", times=2)
+    assert (await client.jobs.get(job_id)).id == job_id
+    assert rule.fired == 2
+    assert batch_emulator.request_log.count(operation="get", status=0) == 2
+    assert batch_emulator.request_log.count(operation="get", status=200) == 1
+
+    # PUT is idempotent too: retried after a reset.
+    put_rule = batch_emulator.faults.reset_before_response(operation="update", times=1)
+    await client.jobs.update(
+        job_id, models.JobUpdateParameter(pool_info=new_job(job_id).pool_info, priority=12)
+    )
+    assert put_rule.fired == 1
+    assert (await client.jobs.get(job_id)).priority == 12
+
+
+async def test_reset_after_headers_is_retried_for_a_get(
+    client: BatchClient, batch_emulator: BatchEmulator
+) -> None:
+    job_id = await add_job(client)
+    rule = batch_emulator.faults.reset_after_headers(operation="get", times=1)
+    job = await client.jobs.get(job_id)
+    assert job.id == job_id and job.state == "active"
+    assert rule.fired == 1
+    assert batch_emulator.request_log.count(operation="get", status=0) == 1
+    assert batch_emulator.request_log.count(operation="get", status=200) == 1
+
+
+async def test_a_reset_in_the_middle_of_a_listing_is_retried(
+    client: BatchClient, batch_emulator: BatchEmulator
+) -> None:
+    ids = sorted(unique_id("page") for _ in range(5))
+    for job_id in ids:
+        await client.jobs.add(new_job(job_id))
+    pages = client.jobs.list(max_results=2).by_page()
+    seen = [job.id async for job in await pages.__anext__()]
+    # Faults for the next page requests only: a reset after the head, then one before any byte.
+    after = batch_emulator.faults.reset_after_headers(operation="list", times=1)
+    before = batch_emulator.faults.reset_before_response(operation="list", times=1)
+    async for page in pages:
+        seen.extend([job.id async for job in page])
+    assert seen == ids
+    assert (after.fired, before.fired) == (1, 1)
+    assert batch_emulator.request_log.count(operation="list", status=0) == 2
+
+
+async def test_a_reset_on_a_post_is_not_retried(client: BatchClient, batch_emulator: BatchEmulator) -> None:
+    """azure-core never retries a POST after a connection error: the caller decides (the add may or
+    may not have been applied; with reset_before it was not)."""
+    job_id = unique_id("post")
+    rule = batch_emulator.faults.reset_before_response(operation="add", times=1)
+    with pytest.raises((ServiceRequestError, ServiceResponseError)):
+        await client.jobs.add(new_job(job_id))
+    assert rule.fired == 1
+    assert batch_emulator.request_log.count(operation="add") == 1
+    assert batch_emulator.store.job_ids() == []
+    await client.jobs.add(new_job(job_id))  # the caller's own retry
+    assert batch_emulator.store.job_ids() == [job_id]
+
+
+async def test_a_slow_answer_times_out_and_is_retried(
+    client: BatchClient, batch_emulator: BatchEmulator
+) -> None:
+    job_id = await add_job(client)
+    rule = batch_emulator.faults.slow(800, operation="get", times=1)
+    started = time.monotonic()
+    job = await client.jobs.get(job_id, read_timeout=0.2)
+    assert job.id == job_id
+    assert rule.fired == 1
+    assert time.monotonic() - started < 0.7  # did not wait for the slow answer
+
+    batch_emulator.faults.slow(800, operation="get", times=1)
+    with pytest.raises(ServiceResponseTimeoutError):
+        await client.jobs.get(job_id, read_timeout=0.2, retry_total=0)
+
+
+@pytest.mark.batch_emulator(transition_ms=60_000)
+async def test_a_reset_after_an_applied_delete_makes_the_retry_conflict(
+    client: BatchClient, batch_emulator: BatchEmulator
+) -> None:
+    """DELETE is retried after a reset, but the first attempt was applied: the retry finds the job
+    already deleting. Callers that retry deletes should treat JobBeingDeleted (and JobNotFound) as done."""
+    job_id = await add_job(client)
+    rule = batch_emulator.faults.reset_after_headers(operation="delete", times=1)
+    with pytest.raises(BatchServiceError) as caught:
+        await client.jobs.delete(job_id)
+    assert (caught.value.status_code, caught.value.code) == (409, "JobBeingDeleted")
+    assert rule.fired == 1
+    assert batch_emulator.request_log.count(operation="delete", status=0) == 1
+    assert batch_emulator.request_log.count(operation="delete", status=409) == 1
+    assert (await client.jobs.get(job_id)).state == "deleting"
