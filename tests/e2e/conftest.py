@@ -84,3 +84,24 @@ async def wait_for_state(
         if time.monotonic() > deadline:
             pytest.fail(f"job {job_id} still {job.state!s} after {POLL_DEADLINE_S} s, wanted {wanted}")
         await asyncio.sleep(POLL_INTERVAL_S)
+
+
+# Variables azure-identity's ManagedIdentityCredential also looks at; cleared so that an ambient managed
+# identity (a CI runner on Azure, say) cannot take precedence over the emulator's App Service-style route.
+_OTHER_IDENTITY_VARIABLES = (
+    "MSI_ENDPOINT",
+    "MSI_SECRET",
+    "IDENTITY_SERVER_THUMBPRINT",
+    "IMDS_ENDPOINT",
+    "AZURE_CLIENT_ID",
+    "AZURE_POD_IDENTITY_AUTHORITY_HOST",
+    "AZURE_FEDERATED_TOKEN_FILE",
+)
+
+
+def use_emulator_identity(monkeypatch: pytest.MonkeyPatch, emulator: BatchEmulator) -> None:
+    """Point azure-identity's managed identity at the emulator; call before building the credential."""
+    for name in _OTHER_IDENTITY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in emulator.identity_env().items():
+        monkeypatch.setenv(name, value)

@@ -20,7 +20,7 @@ from azbatch import BatchAuthenticationError, BatchServiceError, models
 from azbatch.aio import BatchClient
 from azbatch.emulator import BatchEmulator, generate_key
 
-from .conftest import new_client, new_job, unique_id
+from .conftest import new_client, new_job, unique_id, use_emulator_identity
 
 BATCH_SCOPE = "https://batch.core.windows.net//.default"
 STORAGE_SCOPE = "https://storage.azure.com/.default"
@@ -159,8 +159,7 @@ async def test_real_managed_identity_credential_against_the_emulator(
     batch_emulator: BatchEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # azure-identity reads the environment when the credential is built: set it first.
-    for name, value in batch_emulator.identity_env().items():
-        monkeypatch.setenv(name, value)
+    use_emulator_identity(monkeypatch, batch_emulator)
     for name in (
         "MSI_ENDPOINT",
         "MSI_SECRET",
@@ -189,8 +188,7 @@ async def test_managed_identity_cannot_get_a_token_for_another_resource(
     batch_emulator: BatchEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The emulator's token route only serves the Batch resource; azure-identity reports the refusal."""
-    for name, value in batch_emulator.identity_env().items():
-        monkeypatch.setenv(name, value)
+    use_emulator_identity(monkeypatch, batch_emulator)
     async with (
         ManagedIdentityCredential() as credential,
         new_client(batch_emulator, credential, credential_scopes=[STORAGE_SCOPE]) as client,

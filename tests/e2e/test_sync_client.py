@@ -32,7 +32,16 @@ from azbatch import (
 )
 from azbatch.emulator import BatchEmulator, generate_key
 
-from .conftest import POLL_DEADLINE_S, POLL_INTERVAL_S, POOL_ID, metadata, metadata_dict, new_job, unique_id
+from .conftest import (
+    POLL_DEADLINE_S,
+    POLL_INTERVAL_S,
+    POOL_ID,
+    metadata,
+    metadata_dict,
+    new_job,
+    unique_id,
+    use_emulator_identity,
+)
 
 pytestmark = pytest.mark.batch_emulator(transition_ms=50)
 
@@ -252,8 +261,7 @@ def test_sync_default_transport_is_requests(batch_emulator_thread: BatchEmulator
 def test_sync_client_with_real_managed_identity_credential(
     batch_emulator_thread: BatchEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name, value in batch_emulator_thread.identity_env().items():
-        monkeypatch.setenv(name, value)
+    use_emulator_identity(monkeypatch, batch_emulator_thread)
     with (
         ManagedIdentityCredential() as credential,
         new_sync_client(batch_emulator_thread, credential) as client,
