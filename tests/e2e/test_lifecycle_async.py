@@ -224,8 +224,7 @@ async def test_get_with_select_and_expand_stats(client: BatchClient, batch_emula
     assert stats.num_succeeded_tasks == 4
     assert stats.num_failed_tasks == 1
     assert stats.num_task_retries == 0
-    wire = stats.as_dict()  # wire names: independent of the Python spelling of "IOps"
-    assert (wire["readIOps"], wire["writeIOps"], wire["readIOGiB"]) == (0, 0, 0.0)
+    assert (stats.read_iops, stats.write_iops, stats.read_io_gi_b) == (0, 0, 0.0)
     assert stats.wall_clock_time == datetime.timedelta(0)
     assert stats.url == with_stats.url
 

@@ -205,3 +205,14 @@ def test_next_page_request_refuses_other_origins(link: str) -> None:
 def test_bad_arguments_raise_naming_the_parameter(call: Any, error: type[Exception], name: str) -> None:
     with pytest.raises(error, match=name.replace(".", r"\.")):
         call()
+
+
+def test_odata_annotations_of_a_fetched_resource_are_not_sent() -> None:
+    fetched = {
+        "odata.metadata": "https://acct/$metadata#jobs/@Element",
+        "priority": 3,
+        "poolInfo": {"poolId": "p"},
+    }
+    body = _body(rq.build_update_request(TARGET, "j", models.JobUpdateParameter.from_dict(fetched)))
+    assert body == {"priority": 3, "poolInfo": {"poolId": "p"}}
+    assert "odata.metadata" not in _body(rq.build_patch_request(TARGET, "j", fetched))

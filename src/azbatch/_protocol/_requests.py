@@ -250,7 +250,15 @@ def _quoted(etag: str | None) -> str:
 
 
 def _body(name: str, value: Any, model: type[Model]) -> dict[str, Any]:
-    """Wire JSON for a model argument that may also be given as a wire-form mapping."""
+    """Wire JSON for a model argument that may also be given as a wire-form mapping.
+
+    OData annotations a fetched resource carried (``odata.metadata``) are dropped: they describe a
+    response, not properties to send.
+    """
+    return {k: v for k, v in _encode(name, value, model).items() if not k.startswith("odata.")}
+
+
+def _encode(name: str, value: Any, model: type[Model]) -> dict[str, Any]:
     if isinstance(value, model):
         try:
             body: dict[str, Any] = value.as_dict()

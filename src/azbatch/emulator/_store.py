@@ -115,7 +115,9 @@ _UPDATABLE_PROPS = (
 def _reject_unknown(body: Mapping[str, Any], allowed: Iterable[str], prefix: str = "") -> None:
     known = set(allowed)
     for name in body:
-        if name not in known:
+        # OData annotations (odata.metadata, echoed back by clients that send a fetched job) are not
+        # properties: an OData service ignores them in request payloads, and they are never stored.
+        if name not in known and not name.startswith("odata."):
             raise err.unsupported_property(prefix + name)
 
 
