@@ -534,7 +534,10 @@ def write_json(path: str, args: argparse.Namespace, rows: list[dict[str, Any]], 
     data = {
         "config": {k: v for k, v in vars(args).items() if k != "json"},
         "environment": environment(),
-        "table": rows,
+        # "values"/"best" are in seconds (per call for get/add) or bytes (memory); "unit" is the printed one.
+        "table": [
+            {**row, "si_unit": {"us": "s/call", "s": "s", "MiB": "bytes"}[row["unit"]]} for row in rows
+        ],
         "samples": {
             case: {op: [{"cpu": s.cpu, "wall": s.wall} for s in samples] for op, samples in ops.items()}
             for case, ops in results.samples.items()
