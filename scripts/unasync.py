@@ -15,15 +15,44 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# (async source folder, generated sync folder, files): the client, and the client's test suite.
-TREES = [
-    (ROOT / "src" / "azbatch" / "aio", ROOT / "src" / "azbatch" / "_sync", ("_client.py", "_jobs.py")),
+# Extra substitutions for the httpx transport: httpx names its async API differently.
+HTTPX_WORDS = [
+    ("# Source of the generated _httpx_sync.py (scripts/unasync.py): edit here, never there.\n", ""),
+    ("AsyncHttpXTransportResponse", "HttpXTransportResponse"),
+    ("AsyncHttpResponseImpl", "HttpResponseImpl"),
+    ("_http_response_impl_async", "_http_response_impl"),
+    ("AsyncClient", "Client"),
+    ("aiter_bytes", "iter_bytes"),
+    ("aiter_raw", "iter_raw"),
+    ("aclosing", "closing"),
+    ("AsyncGenerator[bytes, None]", "Generator[bytes, None, None]"),
+    ("AsyncGenerator", "Generator"),
+]
+
+# (async source, generated sync file, extra word substitutions): the client, the httpx transport and
+# the client's test suite.
+FILES = [
+    *(
+        (ROOT / "src/azbatch/aio" / name, ROOT / "src/azbatch/_sync" / name, [])
+        for name in ("_client.py", "_jobs.py")
+    ),
     (
-        ROOT / "tests" / "aio",
-        ROOT / "tests" / "sync",
-        ("conftest.py", "test_errors.py", "test_operations.py", "test_paging.py", "test_pipeline.py"),
+        ROOT / "src/azbatch/transports/_httpx_async.py",
+        ROOT / "src/azbatch/transports/_httpx_sync.py",
+        HTTPX_WORDS,
+    ),
+    *(
+        (ROOT / "tests/aio" / name, ROOT / "tests/sync" / name, [])
+        for name in (
+            "conftest.py",
+            "test_errors.py",
+            "test_operations.py",
+            "test_paging.py",
+            "test_pipeline.py",
+        )
     ),
 ]
+
 
 # Whole-word substitutions, applied in order. Longer names come first so that a prefix does not win.
 WORDS = [
@@ -74,9 +103,11 @@ def header(source: Path) -> str:
     )
 
 
-def transform(text: str, source: Path) -> str:
+def transform(text: str, source: Path, extra: list[tuple[str, str]] | None = None) -> str:
     for pattern, replacement in KEYWORDS:
         text = pattern.sub(replacement, text)
+    for old, new in extra or []:
+        text = text.replace(old, new)
     for old, new in WORDS:
         text = re.sub(rf"\b{re.escape(old)}\b", new, text)
     for old, new in PHRASES:
@@ -95,12 +126,7 @@ def transform(text: str, source: Path) -> str:
 
 
 def outputs() -> dict[Path, str]:
-    result = {}
-    for src, dst, names in TREES:
-        for name in names:
-            source = src / name
-            result[dst / name] = transform(source.read_text(encoding="utf-8"), source)
-    return result
+    return {dst: transform(src.read_text(encoding="utf-8"), src, extra) for src, dst, extra in FILES}
 
 
 def main() -> int:

@@ -166,7 +166,7 @@ def test_body_kinds(
 
 def test_async_body_needs_the_async_transport(transport: HttpXTransport, server_url: str) -> None:
     body = _agen([b"never sent"])
-    with pytest.raises(TypeError, match="AsyncHttpXTransport"):
+    with pytest.raises(TypeError, match="async iterables need the async transport"):
         transport.send(HttpRequest("PUT", f"{server_url}/echo/blob", content=body))
 
 

@@ -1,5 +1,4 @@
-# NOTE: this module has a sync twin, ``_httpx_sync.py``. The two are kept line-for-line parallel (same
-# structure, same helper names) so one can be generated from the other; change both together.
+# Source of the generated _httpx_sync.py (scripts/unasync.py): edit here, never there.
 """An azure-core ``AsyncHttpTransport`` that sends requests with an ``httpx.AsyncClient``."""
 
 from __future__ import annotations
@@ -110,13 +109,16 @@ def _body_arguments(request: HttpRequest, block_size: int) -> dict[str, Any]:
         return {"content": data}
     if isinstance(data, dict):
         return {"data": data}
-    if hasattr(data, "__aiter__"):
-        return {"content": data}
     if hasattr(data, "read"):
         return {"content": _file_chunks(data, block_size)}
+    if hasattr(data, "__aiter__"):
+        return {"content": data}
     if isinstance(data, Iterable):
         return {"content": _reyield(data)}
-    raise TypeError(f"Unsupported request body type: {type(data).__name__}")
+    raise TypeError(
+        f"Unsupported request body type: {type(data).__name__} (send bytes, str, a dict, a file or an "
+        "iterable of bytes; async iterables need the async transport)"
+    )
 
 
 async def _stream_download(
@@ -171,8 +173,8 @@ class AsyncHttpXTransportResponse(AsyncHttpResponseImpl):
 
     async def close(self) -> None:
         """Release the connection; safe to call more than once."""
-        # The inherited close() calls the sync ``close()`` of the internal response, which httpx
-        # refuses for a response read through an async client: it must be closed with ``aclose()``.
+        # Close through the httpx response itself: with an async client the inherited close() would
+        # call its sync close(), which httpx refuses for a response read asynchronously.
         if not self.is_closed:
             self._is_closed = True
             await self._httpx_response.aclose()
