@@ -22,7 +22,6 @@ from azure.core.pipeline.policies import (
     HttpLoggingPolicy,
     ProxyPolicy,
     RedirectPolicy,
-    RequestIdPolicy,
     RetryPolicy,
     UserAgentPolicy,
 )
@@ -35,6 +34,7 @@ from .policies import (
     EnvironmentProxyPolicy,
     SharedKeyCredentialPolicy,
 )
+from .policies._request_id import RandomRequestIdPolicy
 from .policies._trace_logging import RedactedNetworkTraceLoggingPolicy
 
 __all__ = ["ASYNC_FLAVOR", "SYNC_FLAVOR", "PipelineFlavor", "build_policies", "logging_policy"]
@@ -173,7 +173,7 @@ def build_policies(
     per_call = list(kwargs.pop("per_call_policies", []) or [])
     per_retry = list(kwargs.pop("per_retry_policies", []) or [])
     policies: list[Any] = [
-        RequestIdPolicy(request_id_header_name=HEADER_CLIENT_REQUEST_ID, **kwargs),
+        RandomRequestIdPolicy(request_id_header_name=HEADER_CLIENT_REQUEST_ID, **kwargs),
         HeadersPolicy(**kwargs),
         UserAgentPolicy(sdk_moniker=f"{SDK_MONIKER}/{VERSION}", **kwargs),
         ProxyPolicy(**kwargs),

@@ -157,7 +157,8 @@ class SharedKeyCredentialPolicy(SansIOHTTPPolicy[HTTPRequestType, HTTPResponseTy
         name, key = credential.named_key
         if not name:
             raise ValueError("credential has an empty account name")
-        _decode_key(key, _KEY_WHAT)
+        # Decoded once per distinct key string: rotation (credential.update) is still seen at once.
+        self._decoded: tuple[str, bytes] = (key, _decode_key(key, _KEY_WHAT))
         self._credential = credential
 
     def __repr__(self) -> str:
@@ -190,6 +191,8 @@ class SharedKeyCredentialPolicy(SansIOHTTPPolicy[HTTPRequestType, HTTPResponseTy
 
         name, key = self._credential.named_key
         to_sign = string_to_sign(http_request.method, http_request.url, headers, name)
-        # Decoded per request: a rotated key that is not base64 fails here with a message naming no value.
-        signature = _sign_with(_decode_key(key, _KEY_WHAT), to_sign)
+        if key != self._decoded[0]:
+            # A rotated key that is not base64 fails here with a message naming no value.
+            self._decoded = (key, _decode_key(key, _KEY_WHAT))
+        signature = _sign_with(self._decoded[1], to_sign)
         headers["Authorization"] = f"SharedKey {name}:{signature}"
