@@ -42,15 +42,11 @@ from ._store import (
     JOB_PROPERTIES,
     PREP_RELEASE_FILTER_FIELDS,
     PREP_RELEASE_PROPERTIES,
-    TICKS_PER_SECOND,
     EmulatorStore,
     Page,
     WriteResult,
-    format_datetime,
-    format_http_date,
-    now_ticks,
-    parse_http_date,
 )
+from ._time import TICKS_PER_SECOND, format_datetime, format_http_date, now_ticks, parse_http_date
 
 logger = logging.getLogger("azbatch.emulator")
 

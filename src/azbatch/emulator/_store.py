@@ -1,7 +1,7 @@
-"""The in-memory job store: validation of request bodies, the job state machine with time, keyset listing.
+"""The in-memory job store: the job state machine with time, and keyset listing.
 
-Times are integer ticks of 100 ns since the Unix epoch, so the 7 fractional digits the service prints are
-real and filter comparisons are exact. State transitions are lazy: an operation that starts one records the
+Times are integer ticks (see ``_time``); request bodies are checked by ``_validation`` before they reach
+the store. State transitions are lazy: an operation that starts one records the
 target state and a deadline; any later read of the job resolves it. Nothing runs in the background, so
 behaviour depends only on the clock, which tests may replace.
 
@@ -12,25 +12,36 @@ another thread while the server loop is serving requests.
 from __future__ import annotations
 
 import copy
-import email.utils
 import random
-import re
 import threading
-import time
 import uuid
 from bisect import bisect_right, insort
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
 from . import _errors as err
 from ._errors import BatchApiError
 from ._odata import FilterField, Predicate, parse_datetime_ticks
+from ._time import DOTNET_TICKS_AT_UNIX_EPOCH, format_datetime, now_ticks
+from ._validation import (
+    TASK_RESULTS,
+    TASK_STATES,
+    UPDATABLE_PROPS,
+    as_enum,
+    as_int,
+    as_object,
+    as_string,
+    check_job_id,
+    reject_unknown,
+    validate_add,
+    validate_disable,
+    validate_patch,
+    validate_terminate,
+    validate_update,
+)
 
-TICKS_PER_SECOND = 10_000_000
-_DOTNET_TICKS_AT_UNIX_EPOCH = 621_355_968_000_000_000
 MAX_TIMESPAN = "P10675199DT2H48M5.4775807S"
 """What the service prints for an unset ``constraints.maxWallClockTime`` (.NET ``TimeSpan.MaxValue``)."""
 
@@ -39,324 +50,6 @@ _GONE = "<gone>"  # pseudo target state of a pending delete
 
 Check = Callable[[str, int], None]
 """Precondition hook: called with the job's current ETag and lastModified ticks; raises to refuse."""
-
-
-# ----------------------------------------------------------------------------------------------- time
-
-
-def now_ticks() -> int:
-    """The current wall-clock time in ticks."""
-    return time.time_ns() // 100
-
-
-def format_datetime(ticks: int) -> str:
-    """ISO 8601 UTC with 7 fractional digits and ``Z``, as the service prints date-times."""
-    seconds, fraction = divmod(ticks, TICKS_PER_SECOND)
-    moment = datetime.fromtimestamp(seconds, timezone.utc)
-    return f"{moment:%Y-%m-%dT%H:%M:%S}.{fraction:07d}Z"
-
-
-def format_http_date(ticks: int) -> str:
-    """RFC 1123 date (``Fri, 17 Feb 2017 00:00:00 GMT``) for Last-Modified and friends."""
-    return email.utils.formatdate(ticks // TICKS_PER_SECOND, usegmt=True)
-
-
-def parse_http_date(text: str) -> int:
-    """Parse an RFC 1123 (or RFC 850 / asctime) date header into ticks; ``ValueError`` when malformed."""
-    try:
-        moment = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        raise ValueError(f"not an HTTP date: {text!r}") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return int(moment.timestamp()) * TICKS_PER_SECOND
-
-
-# ------------------------------------------------------------------------------------------ validation
-
-_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
-_DURATION_RE = re.compile(r"P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?")
-_ON_ALL_TASKS_COMPLETE = frozenset({"noaction", "terminatejob"})
-_ON_TASK_FAILURE = frozenset({"noaction", "performexitoptionsjobaction"})
-_DISABLE_OPTIONS = frozenset({"requeue", "terminate", "wait"})
-_POOL_LIFETIME = frozenset({"job", "jobschedule"})
-_TASK_STATES = frozenset({"running", "completed"})
-_TASK_RESULTS = frozenset({"success", "failure"})
-
-_ADD_PROPS = (
-    "id",
-    "displayName",
-    "priority",
-    "maxParallelTasks",
-    "allowTaskPreemption",
-    "constraints",
-    "jobManagerTask",
-    "jobPreparationTask",
-    "jobReleaseTask",
-    "commonEnvironmentSettings",
-    "poolInfo",
-    "onAllTasksComplete",
-    "onTaskFailure",
-    "metadata",
-    "usesTaskDependencies",
-    "networkConfiguration",
-)
-_UPDATABLE_PROPS = (
-    "priority",
-    "maxParallelTasks",
-    "allowTaskPreemption",
-    "onAllTasksComplete",
-    "constraints",
-    "poolInfo",
-    "metadata",
-)
-
-
-def _reject_unknown(body: Mapping[str, Any], allowed: Iterable[str], prefix: str = "") -> None:
-    known = set(allowed)
-    for name in body:
-        # OData annotations (odata.metadata, echoed back by clients that send a fetched job) are not
-        # properties: an OData service ignores them in request payloads, and they are never stored.
-        if name not in known and not name.startswith("odata."):
-            raise err.unsupported_property(prefix + name)
-
-
-def _object(value: Any, name: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise err.invalid_property(name, value, "expected a JSON object")
-    return value
-
-
-def _string(value: Any, name: str, *, max_len: int | None = None, non_empty: bool = True) -> str:
-    if not isinstance(value, str):
-        raise err.invalid_property(name, value, "expected a string")
-    if non_empty and not value:
-        raise err.invalid_property(name, value, "must not be empty")
-    if max_len is not None and len(value) > max_len:
-        raise err.invalid_property(name, value, f"longer than {max_len} characters")
-    return value
-
-
-def _int(value: Any, name: str) -> int:
-    # bool is an int subclass in Python but not a JSON integer.
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise err.invalid_property(name, value, "expected an integer")
-    return value
-
-
-def _bool(value: Any, name: str) -> bool:
-    if not isinstance(value, bool):
-        raise err.invalid_property(name, value, "expected true or false")
-    return value
-
-
-def _enum(value: Any, name: str, allowed: frozenset[str]) -> str:
-    if value not in allowed:
-        raise err.invalid_property(name, value, "expected one of " + ", ".join(sorted(allowed)))
-    return str(value)
-
-
-def _duration(value: Any, name: str) -> str:
-    text = _string(value, name)
-    if not _DURATION_RE.fullmatch(text):
-        raise err.invalid_property(name, value, "expected an ISO 8601 duration such as PT1H")
-    return text
-
-
-def _job_id(value: Any, name: str = "id") -> str:
-    if value is None:
-        raise err.missing_property(name)
-    text = _string(value, name, non_empty=False)
-    if not _ID_RE.fullmatch(text):
-        raise err.invalid_property(
-            name, value, "ids are 1-64 characters of letters, digits, hyphens and underscores"
-        )
-    return text
-
-
-def _priority(value: Any) -> int:
-    number = _int(value, "priority")
-    if not -1000 <= number <= 1000:
-        raise err.invalid_property("priority", value, "must be between -1000 and 1000")
-    return number
-
-
-def _max_parallel(value: Any) -> int:
-    number = _int(value, "maxParallelTasks")
-    if number != -1 and number <= 0:
-        raise err.invalid_property("maxParallelTasks", value, "must be -1 (unlimited) or greater than 0")
-    return number
-
-
-def _constraints(value: Any) -> dict[str, Any]:
-    obj = _object(value, "constraints")
-    _reject_unknown(obj, ("maxWallClockTime", "maxTaskRetryCount"), "constraints.")
-    out: dict[str, Any] = {}
-    if obj.get("maxWallClockTime") is not None:
-        out["maxWallClockTime"] = _duration(obj["maxWallClockTime"], "constraints.maxWallClockTime")
-    if obj.get("maxTaskRetryCount") is not None:
-        count = _int(obj["maxTaskRetryCount"], "constraints.maxTaskRetryCount")
-        if count < -1:
-            raise err.invalid_property("constraints.maxTaskRetryCount", count, "must be -1 or greater")
-        out["maxTaskRetryCount"] = count
-    return out
-
-
-def _pairs(value: Any, name: str, *, value_required: bool) -> list[dict[str, Any]]:
-    if not isinstance(value, list):
-        raise err.invalid_property(name, value, "expected a JSON array")
-    out: list[dict[str, Any]] = []
-    for i, item in enumerate(value):
-        where = f"{name}[{i}]"
-        obj = _object(item, where)
-        _reject_unknown(obj, ("name", "value"), where + ".")
-        if obj.get("name") is None:
-            raise err.missing_property(where + ".name")
-        pair: dict[str, Any] = {"name": _string(obj["name"], where + ".name")}
-        if obj.get("value") is not None:
-            pair["value"] = _string(obj["value"], where + ".value", non_empty=False)
-        elif value_required:
-            raise err.missing_property(where + ".value")
-        out.append(pair)
-    return out
-
-
-def _pool_info(value: Any) -> dict[str, Any]:
-    obj = _object(value, "poolInfo")
-    _reject_unknown(obj, ("poolId", "autoPoolSpecification"), "poolInfo.")
-    has_id = obj.get("poolId") is not None
-    has_auto = obj.get("autoPoolSpecification") is not None
-    if has_id == has_auto:
-        raise err.invalid_property(
-            "poolInfo", value, "exactly one of poolId and autoPoolSpecification must be given"
-        )
-    if has_id:
-        return {"poolId": _string(obj["poolId"], "poolInfo.poolId", max_len=64)}
-    auto = _object(obj["autoPoolSpecification"], "poolInfo.autoPoolSpecification")
-    where = "poolInfo.autoPoolSpecification."
-    if auto.get("poolLifetimeOption") is None:
-        raise err.missing_property(where + "poolLifetimeOption")
-    _enum(auto["poolLifetimeOption"], where + "poolLifetimeOption", _POOL_LIFETIME)
-    if auto.get("autoPoolIdPrefix") is not None:
-        _string(auto["autoPoolIdPrefix"], where + "autoPoolIdPrefix", max_len=20)
-    if auto.get("keepAlive") is not None:
-        _bool(auto["keepAlive"], where + "keepAlive")
-    if auto.get("pool") is not None:
-        pool = _object(auto["pool"], where + "pool")
-        if pool.get("vmSize") is None:
-            raise err.missing_property(where + "pool.vmSize")
-        _string(pool["vmSize"], where + "pool.vmSize")
-    return {"autoPoolSpecification": copy.deepcopy(auto)}
-
-
-def _task(value: Any, name: str, *, id_required: bool, default_id: str | None) -> dict[str, Any]:
-    # Task definitions are stored as sent; only the properties the service cannot do without are checked.
-    obj = copy.deepcopy(_object(value, name))
-    if obj.get("id") is None:
-        if id_required:
-            raise err.missing_property(name + ".id")
-        if default_id is not None:
-            obj = {"id": default_id, **obj}
-    else:
-        _job_id(obj["id"], name + ".id")
-    if obj.get("commandLine") is None:
-        raise err.missing_property(name + ".commandLine")
-    _string(obj["commandLine"], name + ".commandLine")
-    return obj
-
-
-def validate_add(body: Mapping[str, Any]) -> dict[str, Any]:
-    """Check a JobAddParameter body; return the normalised user properties to keep."""
-    _reject_unknown(body, _ADD_PROPS)
-    props: dict[str, Any] = {"id": _job_id(body.get("id"))}
-    if body.get("poolInfo") is None:
-        raise err.missing_property("poolInfo")
-    props.update(_updatable(body, _UPDATABLE_PROPS))
-    if body.get("displayName") is not None:
-        props["displayName"] = _string(body["displayName"], "displayName", max_len=1024, non_empty=False)
-    if body.get("usesTaskDependencies") is not None:
-        props["usesTaskDependencies"] = _bool(body["usesTaskDependencies"], "usesTaskDependencies")
-    if body.get("onTaskFailure") is not None:
-        props["onTaskFailure"] = _enum(body["onTaskFailure"], "onTaskFailure", _ON_TASK_FAILURE)
-    if body.get("jobManagerTask") is not None:
-        props["jobManagerTask"] = _task(
-            body["jobManagerTask"], "jobManagerTask", id_required=True, default_id=None
-        )
-    if body.get("jobPreparationTask") is not None:
-        props["jobPreparationTask"] = _task(
-            body["jobPreparationTask"], "jobPreparationTask", id_required=False, default_id="jobpreparation"
-        )
-    if body.get("jobReleaseTask") is not None:
-        props["jobReleaseTask"] = _task(
-            body["jobReleaseTask"], "jobReleaseTask", id_required=False, default_id="jobrelease"
-        )
-    if body.get("commonEnvironmentSettings") is not None:
-        props["commonEnvironmentSettings"] = _pairs(
-            body["commonEnvironmentSettings"], "commonEnvironmentSettings", value_required=False
-        )
-    if body.get("networkConfiguration") is not None:
-        net = _object(body["networkConfiguration"], "networkConfiguration")
-        _reject_unknown(net, ("subnetId",), "networkConfiguration.")
-        if net.get("subnetId") is None:
-            raise err.missing_property("networkConfiguration.subnetId")
-        props["networkConfiguration"] = {
-            "subnetId": _string(net["subnetId"], "networkConfiguration.subnetId")
-        }
-    return props
-
-
-def _updatable(body: Mapping[str, Any], names: Iterable[str]) -> dict[str, Any]:
-    """Validate the properties that add, patch and update share; absent or null ones are skipped."""
-    out: dict[str, Any] = {}
-    for name in names:
-        value = body.get(name)
-        if value is None:
-            continue
-        if name == "priority":
-            out[name] = _priority(value)
-        elif name == "maxParallelTasks":
-            out[name] = _max_parallel(value)
-        elif name == "allowTaskPreemption":
-            out[name] = _bool(value, name)
-        elif name == "onAllTasksComplete":
-            out[name] = _enum(value, name, _ON_ALL_TASKS_COMPLETE)
-        elif name == "constraints":
-            out[name] = _constraints(value)
-        elif name == "poolInfo":
-            out[name] = _pool_info(value)
-        elif name == "metadata":
-            out[name] = _pairs(value, name, value_required=True)
-    return out
-
-
-def validate_patch(body: Mapping[str, Any]) -> dict[str, Any]:
-    """Check a JobPatchParameter body; return the properties to merge."""
-    _reject_unknown(body, _UPDATABLE_PROPS)
-    return _updatable(body, _UPDATABLE_PROPS)
-
-
-def validate_update(body: Mapping[str, Any]) -> dict[str, Any]:
-    """Check a JobUpdateParameter body; return the properties that replace the updatable set."""
-    _reject_unknown(body, _UPDATABLE_PROPS)
-    if body.get("poolInfo") is None:
-        raise err.missing_property("poolInfo")
-    return _updatable(body, _UPDATABLE_PROPS)
-
-
-def validate_disable(body: Mapping[str, Any]) -> str:
-    """Check a JobDisableParameter body; return the ``disableTasks`` option."""
-    _reject_unknown(body, ("disableTasks",))
-    if body.get("disableTasks") is None:
-        raise err.missing_property("disableTasks")
-    return _enum(body["disableTasks"], "disableTasks", _DISABLE_OPTIONS)
-
-
-def validate_terminate(body: Mapping[str, Any]) -> str | None:
-    """Check a JobTerminateParameter body; return the caller's reason, if any."""
-    _reject_unknown(body, ("terminateReason",))
-    if body.get("terminateReason") is None:
-        return None
-    return _string(body["terminateReason"], "terminateReason", max_len=4096)
 
 
 # -------------------------------------------------------------------------------------- filter tables
@@ -383,10 +76,10 @@ PREP_RELEASE_FILTER_FIELDS: dict[str, FilterField] = {
 }
 for _task_info in ("jobPreparationTaskExecutionInfo", "jobReleaseTaskExecutionInfo"):
     PREP_RELEASE_FILTER_FIELDS[f"{_task_info}/state"] = FilterField(
-        "enum", frozenset({"eq", "ne"}), _TASK_STATES
+        "enum", frozenset({"eq", "ne"}), TASK_STATES
     )
     PREP_RELEASE_FILTER_FIELDS[f"{_task_info}/result"] = FilterField(
-        "enum", frozenset({"eq", "ne"}), _TASK_RESULTS
+        "enum", frozenset({"eq", "ne"}), TASK_RESULTS
     )
     PREP_RELEASE_FILTER_FIELDS[f"{_task_info}/startTime"] = _DATETIME
     PREP_RELEASE_FILTER_FIELDS[f"{_task_info}/endTime"] = _DATETIME
@@ -553,7 +246,7 @@ class EmulatorStore:
     def _new_etag(self, ticks: int) -> str:
         # Opaque to clients, but shaped like the service's (hex .NET ticks) and strictly increasing, so two
         # changes within one clock tick still get different ETags.
-        self._etag_seq = max(self._etag_seq + 1, ticks + _DOTNET_TICKS_AT_UNIX_EPOCH)
+        self._etag_seq = max(self._etag_seq + 1, ticks + DOTNET_TICKS_AT_UNIX_EPOCH)
         return f"0x{self._etag_seq:X}"
 
     def _touch(self, job: _Job, ticks: int) -> None:
@@ -853,7 +546,7 @@ class EmulatorStore:
                 check(job.etag, job.last_modified)
             self._refuse_in(job, "update", ("deleting", "terminating", "completed"))
             self._apply_updatable(job, {"onAllTasksComplete": "noaction", **new}, "update")
-            for name in _UPDATABLE_PROPS:
+            for name in UPDATABLE_PROPS:
                 job.props.pop(name, None)
             job.props.update(new)
             self._touch(job, now)
@@ -973,7 +666,7 @@ class EmulatorStore:
 
     def add_job_schedule(self, schedule_id: str) -> None:
         """Create an (empty) job schedule, so jobs can be seeded into it and listed by it."""
-        _job_id(schedule_id, "id")
+        check_job_id(schedule_id, "id")
         with self._lock:
             key = schedule_id.lower()
             if key in self._schedules:
@@ -1102,7 +795,7 @@ def _counts(values: Mapping[str, Any], name: str) -> dict[str, int]:
     for key, value in values.items():
         if key not in _COUNT_NAMES:
             raise err.unsupported_property(f"{name}.{key}")
-        number = _int(value, f"{name}.{key}")
+        number = as_int(value, f"{name}.{key}")
         if number < 0:
             raise err.invalid_property(f"{name}.{key}", value, "counts cannot be negative")
         out[key] = number
@@ -1111,24 +804,24 @@ def _counts(values: Mapping[str, Any], name: str) -> dict[str, int]:
 
 def _prep_entry(entry: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Validate one seeded status entry; return it (copied) and its flat filter view."""
-    obj = copy.deepcopy(_object(entry, "entry"))
-    _reject_unknown(obj, PREP_RELEASE_PROPERTIES, "entry.")
+    obj = copy.deepcopy(as_object(entry, "entry"))
+    reject_unknown(obj, PREP_RELEASE_PROPERTIES, "entry.")
     if obj.get("nodeId") is None:
         raise err.missing_property("nodeId")
-    view: dict[str, Any] = {"nodeId": _string(obj["nodeId"], "nodeId")}
+    view: dict[str, Any] = {"nodeId": as_string(obj["nodeId"], "nodeId")}
     if obj.get("poolId") is not None:
-        view["poolId"] = _string(obj["poolId"], "poolId")
+        view["poolId"] = as_string(obj["poolId"], "poolId")
     for info_name in ("jobPreparationTaskExecutionInfo", "jobReleaseTaskExecutionInfo"):
         info = obj.get(info_name)
         if info is None:
             continue
-        info = _object(info, info_name)
+        info = as_object(info, info_name)
         if info.get("state") is not None:
-            view[f"{info_name}/state"] = _enum(info["state"], f"{info_name}.state", _TASK_STATES)
+            view[f"{info_name}/state"] = as_enum(info["state"], f"{info_name}.state", TASK_STATES)
         if info.get("result") is not None:
-            view[f"{info_name}/result"] = _enum(info["result"], f"{info_name}.result", _TASK_RESULTS)
+            view[f"{info_name}/result"] = as_enum(info["result"], f"{info_name}.result", TASK_RESULTS)
         if info.get("exitCode") is not None:
-            view[f"{info_name}/exitCode"] = _int(info["exitCode"], f"{info_name}.exitCode")
+            view[f"{info_name}/exitCode"] = as_int(info["exitCode"], f"{info_name}.exitCode")
         for time_name in ("startTime", "endTime"):
             if info.get(time_name) is not None:
                 try:
