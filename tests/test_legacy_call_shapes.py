@@ -15,6 +15,7 @@ from pytest_httpx import HTTPXMock
 import azbatch
 import azbatch.aio
 from azbatch import models
+from azbatch import models as batchmodels
 from azbatch.transports import AsyncHttpXTransport, HttpXTransport
 
 ENDPOINT = "https://acct.westus.batch.azure.com"
@@ -178,3 +179,25 @@ async def test_async_client_accepts_the_same_shapes(httpx_mock: HTTPXMock) -> No
 
 def _counts() -> dict[str, int]:
     return {"active": 1, "running": 2, "completed": 3, "succeeded": 2, "failed": 1}
+
+
+def test_14x_error_handling_code_keeps_working(client: azbatch.BatchClient, httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_response(
+        status_code=409,
+        json={
+            "code": "JobCompleted",
+            "message": {"lang": "en-US", "value": "The specified job is already in a completed state."},
+            "values": [{"key": "Reason", "value": "terminated"}],
+        },
+    )
+    try:
+        client.job.terminate("j1")
+    except batchmodels.BatchErrorException as err:  # the 14.x spelling
+        assert err.error.code == "JobCompleted"
+        assert err.error.message.value == "The specified job is already in a completed state."
+        assert err.error.message == err.error.message.value  # still a plain str for azure-core code
+        assert err.error.message.lang == "en-US"
+        assert [(d.key, d.value) for d in err.error.values] == [("Reason", "terminated")]
+        assert isinstance(err, azbatch.BatchConflictError)
+    else:
+        raise AssertionError("terminate of a completed job must fail")

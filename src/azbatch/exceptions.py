@@ -28,18 +28,20 @@ from azure.core.exceptions import (
 )
 
 from ._constants import HEADER_CLIENT_REQUEST_ID, HEADER_REQUEST_ID
-from .models import BatchError
+from .models import BatchError, BatchErrorDetail
 
 __all__ = [
     "BatchAuthenticationError",
     "BatchConflictError",
     "BatchErrorCode",
+    "BatchErrorException",
     "BatchErrorFormat",
     "BatchResourceExistsError",
     "BatchResourceModifiedError",
     "BatchResourceNotFoundError",
     "BatchResourceNotModifiedError",
     "BatchServiceError",
+    "ErrorText",
     "error_from_response",
 ]
 
@@ -104,6 +106,21 @@ _EXISTS_CODES = frozenset(
 )
 
 
+class ErrorText(str):
+    """The text of a Batch error message: a ``str``, also readable the way azure-batch 14.x exposed it.
+
+    ``err.error.message`` is the text itself; ``err.error.message.value`` (the same text) and
+    ``err.error.message.lang`` keep 14.x error handlers working unchanged.
+    """
+
+    lang: str | None = None
+
+    @property
+    def value(self) -> str:
+        """The message text (14.x spelling)."""
+        return str(self)
+
+
 class BatchErrorFormat(ODataV4Format):
     """Reads a Batch error body into azure-core's error shape.
 
@@ -123,6 +140,16 @@ class BatchErrorFormat(ODataV4Format):
             ]
         super().__init__(flat)
         self.lang: str | None = message.get("lang") if isinstance(message, Mapping) else None
+        if self.message is not None:
+            text = ErrorText(self.message)
+            text.lang = self.lang
+            self.message = text
+        # The Batch error details as models, under the name 14.x used (err.error.values).
+        self.values: list[BatchErrorDetail] = (
+            [BatchErrorDetail._from_wire(dict(v)) for v in values or [] if isinstance(v, Mapping)]
+            if isinstance(values, list)
+            else []
+        )
 
 
 class BatchServiceError(HttpResponseError):
@@ -150,6 +177,10 @@ class BatchServiceError(HttpResponseError):
     def code(self) -> str | None:
         """The Batch error code, e.g. ``"JobNotFound"``."""
         return self.error.code if self.error is not None else None
+
+
+BatchErrorException = BatchServiceError
+"""azure-batch 14.x's name for a failed call; ``except BatchErrorException`` keeps catching every one."""
 
 
 class BatchAuthenticationError(BatchServiceError, ClientAuthenticationError):

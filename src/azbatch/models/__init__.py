@@ -4,6 +4,8 @@ Every class maps one wire definition; attributes are the snake_case of the wire 
 ``etag``). Build them with keywords, or from wire JSON with ``from_dict``; ``as_dict`` gives wire JSON.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ._base import BatchEnum, Field, Model
 from ._enums import *  # noqa: F403
 from ._enums import __all__ as _enum_names
@@ -13,4 +15,26 @@ from ._options import *  # noqa: F403
 from ._options import __all__ as _option_names
 from ._results import JobWriteResult
 
-__all__ = ["BatchEnum", "Field", "JobWriteResult", "Model", *_enum_names, *_model_names, *_option_names]
+__all__ = [
+    "BatchEnum",
+    "BatchErrorException",
+    "Field",
+    "JobWriteResult",
+    "Model",
+    *_enum_names,
+    *_model_names,
+    *_option_names,
+]
+
+if TYPE_CHECKING:
+    from ..exceptions import BatchErrorException
+
+
+def __getattr__(name: str) -> Any:
+    # azure-batch 14.x code catches ``batchmodels.BatchErrorException``; resolved lazily because the
+    # exceptions module itself imports these models.
+    if name == "BatchErrorException":
+        from ..exceptions import BatchErrorException
+
+        return BatchErrorException
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
