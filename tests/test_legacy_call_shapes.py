@@ -201,3 +201,22 @@ def test_14x_error_handling_code_keeps_working(client: azbatch.BatchClient, http
         assert isinstance(err, azbatch.BatchConflictError)
     else:
         raise AssertionError("terminate of a completed job must fail")
+
+
+def test_options_may_follow_positionally_as_in_14x(
+    client: azbatch.BatchClient, httpx_mock: HTTPXMock
+) -> None:
+    httpx_mock.add_response(json={"id": "j1"}, headers={"ETag": "0x1"})
+    httpx_mock.add_response(status_code=202)
+    raw = client.job.get("j1", models.JobGetOptions(select="id"), {"x-ms-test": "1"}, True)
+    assert raw.output.id == "j1"
+    client.job.terminate("j1", "reason", models.JobTerminateOptions(timeout=9))
+    get, terminate = httpx_mock.get_requests()
+    assert dict(get.url.params)["$select"] == "id"
+    assert get.headers["x-ms-test"] == "1"
+    assert dict(terminate.url.params)["timeout"] == "9"
+    assert json.loads(terminate.content) == {"terminateReason": "reason"}
+    with pytest.raises(TypeError, match="job_get_options"):
+        client.job.get("j1", models.JobGetOptions(), job_get_options=models.JobGetOptions())
+    with pytest.raises(TypeError, match="too many positional"):
+        client.job.get("j1", None, None, False, "extra")

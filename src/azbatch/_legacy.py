@@ -119,19 +119,42 @@ def apply_legacy_keywords(
         )
 
 
+def _positional_legacy(
+    args: tuple[Any, ...], kwargs: dict[str, Any], count: int, param: str
+) -> tuple[Any, ...]:
+    """Move 14.x's trailing positional arguments (options, custom_headers, raw) into ``kwargs``."""
+    if len(args) <= count:
+        return args
+    extra = args[count:]
+    names = (param, "custom_headers", "raw")
+    if len(extra) > len(names):
+        raise TypeError(f"too many positional arguments: expected at most {count - 1 + len(names)}")
+    for name, value in zip(names, extra, strict=False):
+        if name in kwargs:
+            raise TypeError(f"{name} was given both positionally and as a keyword")
+        kwargs[name] = value
+    return args[:count]
+
+
 def legacy_call_shapes(
     param: str, expected: type[OperationOptions], *, listing: bool = False
 ) -> Callable[[F], F]:
     """Let an operation also accept ``<param>=<Options>``, ``custom_headers=`` and ``raw=``.
 
-    A listing ignores ``raw`` (as 14.x did, it returns the pager either way).
+    As in 14.x they may also follow the operation's own positional arguments, in that order
+    (``client.job.get(job_id, JobGetOptions(...))``). A listing ignores ``raw`` (as 14.x did, it returns
+    the pager either way).
     """
 
     def decorate(func: F) -> F:
+        # self plus the operation's own positional parameters; anything after them is 14.x style.
+        kinds = [p.kind for p in inspect.signature(func).parameters.values()]
+        count = kinds.count(inspect.Parameter.POSITIONAL_OR_KEYWORD)
         if inspect.iscoroutinefunction(func):
             # Stay a coroutine function, so that inspection (and frameworks that rely on it) still works.
             @functools.wraps(func)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                args = _positional_legacy(args, kwargs, count, param)
                 apply_legacy_keywords(kwargs, param, expected, listing=listing)
                 return await func(*args, **kwargs)
 
@@ -139,6 +162,7 @@ def legacy_call_shapes(
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            args = _positional_legacy(args, kwargs, count, param)
             apply_legacy_keywords(kwargs, param, expected, listing=listing)
             return func(*args, **kwargs)
 
