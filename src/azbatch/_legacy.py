@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from azure.core import MatchConditions
 
+from ._protocol._responses import ResponseHeaders
 from .models._options import OperationOptions
 
 __all__ = ["ClientRawResponse", "legacy_call_shapes"]
@@ -22,28 +23,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 # Options-object field -> operation keyword, where the names differ.
 _RENAMED = {"timeout": "service_timeout"}
-
-
-class _Headers(dict[str, str]):
-    """A plain ``dict`` of response headers whose lookups ignore case, as HTTP header names do.
-
-    Transports differ in the case they report names in (httpx lower-cases them); ``raw.headers["ETag"]``
-    must work whichever transport is used.
-    """
-
-    def __init__(self, headers: Mapping[str, str]) -> None:
-        super().__init__(headers)
-        self._lower = {key.lower(): key for key in self}
-
-    def __getitem__(self, key: str) -> str:
-        return super().__getitem__(self._lower.get(key.lower(), key))
-
-    def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and key.lower() in self._lower
-
-    def get(self, key: str, default: Any = None) -> Any:
-        original = self._lower.get(key.lower())
-        return default if original is None else super().__getitem__(original)
 
 
 class ClientRawResponse:
@@ -57,7 +36,7 @@ class ClientRawResponse:
     def __init__(self, output: Any, response: Any, headers: Mapping[str, str]) -> None:
         self.output = output
         self.response = response
-        self.headers: dict[str, str] = _Headers(headers)
+        self.headers: dict[str, str] = ResponseHeaders(headers)
 
     def __repr__(self) -> str:
         status = getattr(self.response, "status_code", None)

@@ -7,6 +7,7 @@ return the result or raise the mapped :mod:`azbatch.exceptions` error. Shared by
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
@@ -24,6 +25,7 @@ from ..models import (
 )
 
 __all__ = [
+    "ResponseHeaders",
     "ResponseLike",
     "parse_accepted_response",
     "parse_add_response",
@@ -45,6 +47,28 @@ ResponseLike = HttpResponse | AsyncHttpResponse
 ADD_OK = (201,)
 ACCEPTED = (202,)  # delete, disable, enable, terminate
 OK = (200,)  # get, get_task_counts, lists, patch, update
+
+
+class ResponseHeaders(dict[str, str]):
+    """A plain ``dict`` of response headers whose lookups ignore case, as HTTP header names do.
+
+    Transports differ in the case they report names in (httpx lower-cases them); ``raw.headers["ETag"]``
+    must work whichever transport is used.
+    """
+
+    def __init__(self, headers: Mapping[str, str]) -> None:
+        super().__init__(headers)
+        self._lower = {key.lower(): key for key in self}
+
+    def __getitem__(self, key: str) -> str:
+        return super().__getitem__(self._lower.get(key.lower(), key))
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key.lower() in self._lower
+
+    def get(self, key: str, default: Any = None) -> Any:
+        original = self._lower.get(key.lower())
+        return default if original is None else super().__getitem__(original)
 
 
 def ensure_status(response: ResponseLike, expected: tuple[int, ...]) -> None:

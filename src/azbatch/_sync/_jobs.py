@@ -19,7 +19,7 @@ from azure.core.pipeline import Pipeline, PipelineResponse
 from azure.core.rest import HttpResponse, HttpRequest
 from azure.core.tracing.decorator import distributed_trace
 
-from .._legacy import _Headers, legacy_call_shapes
+from .._legacy import legacy_call_shapes
 from .._protocol import _requests as rq
 from .._protocol import _responses as rs
 from ..models import (
@@ -87,7 +87,7 @@ class JobOperations:
         result = parse(pipeline_response.http_response)
         if cls is not None:
             # Header lookups ignore case whatever case the transport reports names in (httpx lower-cases).
-            headers = _Headers(pipeline_response.http_response.headers)
+            headers = rs.ResponseHeaders(pipeline_response.http_response.headers)
             return cls(pipeline_response, result, headers)  # type: ignore[no-any-return]
         return result
 
