@@ -14,19 +14,6 @@ import uuid
 from _connect import connect
 
 from azbatch import BatchResourceNotFoundError, models
-from azbatch.aio import BatchClient
-
-
-async def wait_for_state(
-    client: BatchClient, job_id: str, wanted: str, *, attempts: int = 60
-) -> models.CloudJob:
-    """Poll until the job reaches ``wanted`` (bounded: the state changes asynchronously on the service)."""
-    for _ in range(attempts):
-        job = await client.jobs.get(job_id, select=["id", "state"])
-        if job.state == wanted:
-            return job
-        await asyncio.sleep(0.1)
-    raise TimeoutError(f"job {job_id} did not reach {wanted}")
 
 
 async def main() -> None:
@@ -66,29 +53,27 @@ async def main() -> None:
         updated = await client.jobs.get(job_id)
         print(f"after update: priority={updated.priority} metadata={updated.metadata}")
 
-        await client.jobs.disable(job_id, models.DisableJobOption.REQUEUE)
-        await wait_for_state(client, job_id, "disabled")
-        print("disabled")
-        await client.jobs.enable(job_id)
-        await wait_for_state(client, job_id, "active")
-        print("enabled again")
+        # disable/enable/terminate/delete return once the service accepted them; the job then passes
+        # through transient states. The begin_* variants return a poller that waits for the final state.
+        poller = await client.jobs.begin_disable(
+            job_id, models.DisableJobOption.REQUEUE, polling_interval=0.2
+        )
+        print(f"disabled: {(await poller.result()).state}")
+        poller = await client.jobs.begin_enable(job_id, polling_interval=0.2)
+        print(f"enabled again: {(await poller.result()).state}")
 
-        await client.jobs.terminate(job_id, terminate_reason="quickstart done")
-        await wait_for_state(client, job_id, "completed")
-        done = await client.jobs.get(job_id)
+        poller = await client.jobs.begin_terminate(
+            job_id, terminate_reason="quickstart done", polling_interval=0.2
+        )
+        done = await poller.result()
         assert done.execution_info is not None
-        print(f"terminated: reason={done.execution_info.terminate_reason!r}")
+        print(f"terminated: state={done.state} reason={done.execution_info.terminate_reason!r}")
 
-        await client.jobs.delete(job_id)
-        for _ in range(60):
-            try:
-                await client.jobs.get(job_id)
-            except BatchResourceNotFoundError:
-                print("deleted")
-                break
-            await asyncio.sleep(0.1)
-        else:
-            raise TimeoutError("job was not deleted")
+        await (await client.jobs.begin_delete(job_id, polling_interval=0.2)).result()
+        try:
+            await client.jobs.get(job_id)
+        except BatchResourceNotFoundError:
+            print("deleted")
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ HTTPX_WORDS = [
 FILES = [
     *(
         (ROOT / "src/azbatch/aio" / name, ROOT / "src/azbatch/_sync" / name, [])
-        for name in ("_client.py", "_jobs.py")
+        for name in ("_client.py", "_jobs.py", "_lro.py")
     ),
     (
         ROOT / "src/azbatch/transports/_httpx_async.py",
@@ -46,6 +46,7 @@ FILES = [
         for name in (
             "conftest.py",
             "test_errors.py",
+            "test_lro.py",
             "test_operations.py",
             "test_paging.py",
             "test_pipeline.py",
@@ -57,6 +58,8 @@ FILES = [
 # Whole-word substitutions, applied in order. Longer names come first so that a prefix does not win.
 WORDS = [
     ("AsyncItemPaged", "ItemPaged"),
+    ("AsyncLROPoller", "LROPoller"),
+    ("AsyncPollingMethod", "PollingMethod"),
     ("AsyncIterator", "Iterator"),
     ("AsyncPipeline", "Pipeline"),
     ("AsyncHttpResponse", "HttpResponse"),
@@ -77,6 +80,9 @@ WORDS = [
 ]
 # Phrases in docstrings and comments.
 PHRASES = [
+    ("import asyncio\n", "import time\n"),
+    ("asyncio.sleep(", "time.sleep("),
+    ("``await poller.result()``", "``poller.result()``"),
     ("AsyncList(", "iter("),
     (", AsyncList\n", "\n"),
     ("an async iterable", "an iterable"),

@@ -18,6 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # The only words that may differ between the two surfaces.
 _ASYNC_WORDS = [
     ("AsyncItemPaged", "ItemPaged"),
+    ("AsyncLROPoller", "LROPoller"),
+    ("``await poller.result()``", "``poller.result()``"),
     ("AsyncIterator", "Iterator"),
     ("AsyncPipeline", "Pipeline"),
     ("AsyncHttpResponse", "HttpResponse"),

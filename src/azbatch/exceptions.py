@@ -18,6 +18,7 @@ from enum import Enum
 from typing import Any
 
 from azure.core.exceptions import (
+    AzureError,
     ClientAuthenticationError,
     HttpResponseError,
     ODataV4Format,
@@ -36,6 +37,7 @@ __all__ = [
     "BatchErrorCode",
     "BatchErrorException",
     "BatchErrorFormat",
+    "BatchJobStateError",
     "BatchResourceExistsError",
     "BatchResourceModifiedError",
     "BatchResourceNotFoundError",
@@ -209,6 +211,23 @@ class BatchResourceModifiedError(BatchServiceError, ResourceModifiedError):
 
 class BatchResourceNotModifiedError(BatchServiceError, ResourceNotModifiedError):
     """304: a conditional read found the job unchanged."""
+
+
+class BatchJobStateError(AzureError):
+    """A poller saw the job leave the path of the change it waits for.
+
+    For example, a job being disabled was terminated by someone else. ``state`` is what the job showed
+    (``None`` if it was gone) and ``expected`` the state the change should have ended in.
+    """
+
+    def __init__(self, job_id: str, operation: str, state: str | None, expected: str | None) -> None:
+        seen = "no longer exists" if state is None else f"is {state!r}"
+        goal = "to be deleted" if expected is None else f"to become {expected!r}"
+        super().__init__(f"job {job_id!r} {seen} while the {operation} waited for it {goal}")
+        self.job_id = job_id
+        self.operation = operation
+        self.state = state
+        self.expected = expected
 
 
 _BY_STATUS: dict[int, type[BatchServiceError]] = {

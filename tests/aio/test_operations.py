@@ -170,7 +170,8 @@ def _respond(httpx_mock: HTTPXMock, op: Op, headers: dict[str, str] | None = Non
 
 def test_table_covers_the_twelve_operations() -> None:
     public = {name for name in dir(JobOperations) if not name.startswith("_")}
-    assert public == set(OPS)
+    pollers = {"begin_delete", "begin_disable", "begin_enable", "begin_terminate"}  # tested in test_lro.py
+    assert public - pollers == set(OPS)
     assert len(OPS) == 12
     assert sorted(CONDITIONAL) == ["delete", "disable", "enable", "get", "patch", "terminate", "update"]
 

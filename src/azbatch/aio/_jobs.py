@@ -14,13 +14,16 @@ from typing import Any, TypeVar
 from azure.core import MatchConditions
 from azure.core.async_paging import AsyncItemPaged, AsyncList
 from azure.core.pipeline import AsyncPipeline, PipelineResponse
+from azure.core.polling import AsyncLROPoller
 from azure.core.rest import AsyncHttpResponse, HttpRequest
 from azure.core.tracing.decorator import distributed_trace
 from azure.core.tracing.decorator_async import distributed_trace_async
 
 from .._legacy import legacy_call_shapes
+from .._protocol import _lro
 from .._protocol import _requests as rq
 from .._protocol import _responses as rs
+from .._protocol import _validation as check
 from ..models import (
     CloudJob,
     DisableJobOption,
@@ -32,6 +35,7 @@ from ..models import (
     TaskCountsResult,
 )
 from ..models import _options as opts
+from ._lro import JobStatePolling
 
 __all__ = ["JobOperations"]
 
@@ -467,3 +471,123 @@ class JobOperations:
         conditions = rq.conditions(etag, match_condition, if_modified_since, if_unmodified_since)
         request = rq.build_update_request(self._target, job_id, job_update_parameter, options, conditions)
         return await self._call(request, rs.parse_update_response, kwargs)
+
+    # ------------------------------------------------------------------------- waiting for changes
+
+    async def _begin(
+        self,
+        operation: str,
+        job_id: str,
+        start: Callable[[], Any],
+        polling_interval: float,
+        continuation_token: str | None,
+    ) -> AsyncLROPoller[Any]:
+        if (
+            isinstance(polling_interval, bool)
+            or not isinstance(polling_interval, (int, float))
+            or polling_interval < 0
+        ):
+            raise ValueError(f"polling_interval must be a number of seconds >= 0, got {polling_interval!r}")
+        check.resource_id("job_id", job_id)
+        polling = JobStatePolling(operation, job_id, float(polling_interval), {})
+        if continuation_token is not None:
+            if _lro.decode_token(continuation_token, operation) != job_id:
+                raise ValueError("continuation_token was made for another job than job_id")
+            return AsyncLROPoller.from_continuation_token(polling, continuation_token, client=self)
+        initial = await start()
+        return AsyncLROPoller(self, initial, lambda job: job, polling)
+
+    async def begin_delete(
+        self,
+        job_id: str,
+        *,
+        polling_interval: float = 2.0,
+        continuation_token: str | None = None,
+        **kwargs: Any,
+    ) -> AsyncLROPoller[None]:
+        """Delete a job and get a poller that finishes once the job is gone.
+
+        :param job_id: the job's id.
+        :keyword polling_interval: seconds between looks at the job (default 2).
+        :keyword continuation_token: resume waiting from ``poller.continuation_token()`` (no new delete is sent).
+        :keyword kwargs: every keyword :meth:`delete` takes.
+        :return: a poller; ``await poller.result()`` returns ``None`` once the job no longer exists.
+        """
+        return await self._begin(
+            "delete", job_id, lambda: self.delete(job_id, **kwargs), polling_interval, continuation_token
+        )
+
+    async def begin_disable(
+        self,
+        job_id: str,
+        disable_tasks: DisableJobOption | str,
+        *,
+        polling_interval: float = 2.0,
+        continuation_token: str | None = None,
+        **kwargs: Any,
+    ) -> AsyncLROPoller[CloudJob]:
+        """Disable a job and get a poller that finishes when it is ``disabled``.
+
+        :param job_id: the job's id.
+        :param disable_tasks: what happens to running tasks: ``requeue``, ``terminate`` or ``wait``.
+        :keyword polling_interval: seconds between looks at the job (default 2).
+        :keyword continuation_token: resume waiting from ``poller.continuation_token()`` (no new call is sent).
+        :keyword kwargs: every keyword :meth:`disable` takes.
+        :return: a poller whose result is the disabled job.
+        :raises ~azbatch.exceptions.BatchJobStateError: (from the result) the job went to another state.
+        """
+        return await self._begin(
+            "disable",
+            job_id,
+            lambda: self.disable(job_id, disable_tasks, **kwargs),
+            polling_interval,
+            continuation_token,
+        )
+
+    async def begin_enable(
+        self,
+        job_id: str,
+        *,
+        polling_interval: float = 2.0,
+        continuation_token: str | None = None,
+        **kwargs: Any,
+    ) -> AsyncLROPoller[CloudJob]:
+        """Enable a disabled job and get a poller that finishes when it is ``active`` again.
+
+        :param job_id: the job's id.
+        :keyword polling_interval: seconds between looks at the job (default 2).
+        :keyword continuation_token: resume waiting from ``poller.continuation_token()`` (no new call is sent).
+        :keyword kwargs: every keyword :meth:`enable` takes.
+        :return: a poller whose result is the active job.
+        :raises ~azbatch.exceptions.BatchJobStateError: (from the result) the job went to another state.
+        """
+        return await self._begin(
+            "enable", job_id, lambda: self.enable(job_id, **kwargs), polling_interval, continuation_token
+        )
+
+    async def begin_terminate(
+        self,
+        job_id: str,
+        terminate_reason: str | None = None,
+        *,
+        polling_interval: float = 2.0,
+        continuation_token: str | None = None,
+        **kwargs: Any,
+    ) -> AsyncLROPoller[CloudJob]:
+        """Terminate a job and get a poller that finishes when it is ``completed``.
+
+        :param job_id: the job's id.
+        :param terminate_reason: text stored as the job's ``execution_info.terminate_reason``.
+        :keyword polling_interval: seconds between looks at the job (default 2).
+        :keyword continuation_token: resume waiting from ``poller.continuation_token()`` (no new call is sent).
+        :keyword kwargs: every keyword :meth:`terminate` takes.
+        :return: a poller whose result is the completed job.
+        :raises ~azbatch.exceptions.BatchJobStateError: (from the result) the job was deleted meanwhile.
+        """
+        return await self._begin(
+            "terminate",
+            job_id,
+            lambda: self.terminate(job_id, terminate_reason, **kwargs),
+            polling_interval,
+            continuation_token,
+        )
