@@ -216,3 +216,11 @@ def test_odata_annotations_of_a_fetched_resource_are_not_sent() -> None:
     body = _body(rq.build_update_request(TARGET, "j", models.JobUpdateParameter.from_dict(fetched)))
     assert body == {"priority": 3, "poolInfo": {"poolId": "p"}}
     assert "odata.metadata" not in _body(rq.build_patch_request(TARGET, "j", fetched))
+
+
+def test_newer_api_versions_spell_the_timeout_parameter_timeout_with_capital_o() -> None:
+    newer = rq.Target.create("https://acct.westus.batch.azure.com", "2025-06-01")
+    assert rq.build_get_request(newer, "j", options=rq.options(service_timeout=5)).url.endswith(
+        "/jobs/j?api-version=2025-06-01&timeOut=5"
+    )
+    assert rq.build_get_request(TARGET, "j", options=rq.options(service_timeout=5)).url.endswith("&timeout=5")

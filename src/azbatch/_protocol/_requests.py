@@ -96,6 +96,9 @@ class Target:
 
     def url(self, path: str, query: list[tuple[str, str]]) -> str:
         """The absolute URL of ``path`` with api-version first, then ``query`` in order."""
+        if self.api_version >= "2025":
+            # From api-version 2025-06-01 on, the server-side timeout parameter is spelled "timeOut".
+            query = [("timeOut" if name == "timeout" else name, value) for name, value in query]
         pairs = [("api-version", self.api_version), *query]
         # "$filter" etc. keep their "$" unescaped, as the service documents them; values are escaped fully.
         encoded = "&".join(f"{name}={quote(value, safe='')}" for name, value in pairs)
