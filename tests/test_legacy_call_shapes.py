@@ -220,3 +220,69 @@ def test_options_may_follow_positionally_as_in_14x(
         client.job.get("j1", models.JobGetOptions(), job_get_options=models.JobGetOptions())
     with pytest.raises(TypeError, match="too many positional"):
         client.job.get("j1", None, None, False, "extra")
+
+
+def test_raw_headers_are_a_read_only_snapshot(client: azbatch.BatchClient, httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_response(json={"id": "j1"}, headers={"ETag": "0x1"})
+    raw = client.job.get("j1", raw=True)
+    assert raw.headers.get("etag") == "0x1" and "ETAG" in raw.headers
+    with pytest.raises(TypeError, match="read-only"):
+        raw.headers["ETag"] = "changed"
+    assert dict(raw.headers)["etag"] == "0x1"
+
+
+def test_a_misspelt_keyword_is_refused_not_ignored(client: azbatch.BatchClient) -> None:
+    with pytest.raises(TypeError, match="selct"):
+        client.job.get("j1", selct="id")
+
+
+@pytest.mark.parametrize(
+    ("call", "options", "status"),
+    [
+        (
+            lambda c, o: c.job.add({"id": "j", "poolInfo": {"poolId": "p"}}, job_add_options=o),
+            models.JobAddOptions,
+            201,
+        ),
+        (lambda c, o: c.job.patch("j", {"priority": 1}, job_patch_options=o), models.JobPatchOptions, 200),
+        (
+            lambda c, o: list(c.job.list_from_job_schedule("s", job_list_from_job_schedule_options=o)),
+            models.JobListFromJobScheduleOptions,
+            200,
+        ),
+        (
+            lambda c, o: list(
+                c.job.list_preparation_and_release_task_status(
+                    "j", job_list_preparation_and_release_task_status_options=o
+                )
+            ),
+            models.JobListPreparationAndReleaseTaskStatusOptions,
+            200,
+        ),
+        (
+            lambda c, o: c.job.get_task_counts("j", job_get_task_counts_options=o),
+            models.JobGetTaskCountsOptions,
+            200,
+        ),
+        (lambda c, o: c.job.enable("j", job_enable_options=o), models.JobEnableOptions, 202),
+        (lambda c, o: c.job.terminate("j", job_terminate_options=o), models.JobTerminateOptions, 202),
+        (
+            lambda c, o: c.job.update("j", {"poolInfo": {"poolId": "p"}}, job_update_options=o),
+            models.JobUpdateOptions,
+            200,
+        ),
+    ],
+)
+def test_every_options_object_reaches_the_wire(
+    client: azbatch.BatchClient,
+    httpx_mock: HTTPXMock,
+    call: Any,
+    options: type[models.OperationOptions],
+    status: int,
+) -> None:
+    body = {"value": [], "taskCounts": _counts(), "taskSlotCounts": _counts()} if status == 200 else None
+    httpx_mock.add_response(status_code=status, json=body)
+    call(client, options(timeout=11, return_client_request_id=True))
+    request = _only_request(httpx_mock)
+    assert dict(request.url.params)["timeout"] == "11"
+    assert request.headers["return-client-request-id"] == "true"

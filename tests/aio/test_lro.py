@@ -119,6 +119,8 @@ async def test_bad_continuation_tokens_and_intervals_are_refused(
         await client.jobs.begin_delete("job-1", continuation_token="garbage")
     with pytest.raises(ValueError, match="polling_interval"):
         await client.jobs.begin_delete("job-1", polling_interval=-1)
+    with pytest.raises(TypeError, match="polling_interval"):
+        await client.jobs.begin_delete("job-1", polling_interval="1")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="job_id"):
         await client.jobs.begin_delete("")
     assert len(httpx_mock.get_requests()) == 2  # only the first poller's POST and GET

@@ -71,15 +71,18 @@ async def test_each_page_request_gets_its_own_client_request_id(
 
 async def test_first_page_keeps_the_listing_query(client: BatchClient, httpx_mock: HTTPXMock) -> None:
     first = f"{ENDPOINT}/jobs?api-version={API_VERSION}&$filter=state%20eq%20'active'&maxresults=2&timeout=10"
-    _three_pages(httpx_mock, first_url=first)
+    httpx_mock.add_response(url=first, json={"value": _jobs("a", "b"), "odata.nextLink": LINK_2})
+    httpx_mock.add_response(url=LINK_2 + "&timeout=10", json={"value": _jobs("c", "d")})
 
     jobs = await collect(client.jobs.list(filter="state eq 'active'", max_results=2, service_timeout=10))
 
-    assert len(jobs) == 5
-    # The next links are followed as the service wrote them (their query is the skip token).
+    assert len(jobs) == 4
+    # The next link is followed as the service wrote it (its query is the skip token), plus the
+    # caller's server timeout, which the link does not repeat but every page should honour.
     assert query_items(httpx_mock.get_requests()[1]) == [
         ("$skiptoken", "page-2"),
         ("api-version", API_VERSION),
+        ("timeout", "10"),
     ]
 
 

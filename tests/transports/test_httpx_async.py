@@ -180,7 +180,7 @@ async def test_form_and_multipart_bodies(transport: AsyncHttpXTransport, server_
     assert b"file-bytes" in multipart["body"]
 
 
-async def test_client_level_and_unknown_options_are_ignored(
+async def test_client_level_options_are_ignored_and_unknown_ones_refused(
     transport: AsyncHttpXTransport, server_url: str
 ) -> None:
     response = await transport.send(
@@ -189,9 +189,11 @@ async def test_client_level_and_unknown_options_are_ignored(
         connection_cert="/nowhere.pem",
         proxies={"https": "http://proxy.invalid"},
         proxy="http://proxy.invalid",
-        logging_enable=True,
+        connection_data_block_size=1024,
     )
     assert response.status_code == 200
+    with pytest.raises(TypeError, match="selct"):
+        await transport.send(HttpRequest("GET", f"{server_url}/json"), selct="id")
 
 
 async def test_rejects_legacy_requests(transport: AsyncHttpXTransport, server_url: str) -> None:

@@ -182,16 +182,20 @@ def test_form_and_multipart_bodies(transport: HttpXTransport, server_url: str) -
     assert b"file-bytes" in multipart["body"]
 
 
-def test_client_level_and_unknown_options_are_ignored(transport: HttpXTransport, server_url: str) -> None:
+def test_client_level_options_are_ignored_and_unknown_ones_refused(
+    transport: HttpXTransport, server_url: str
+) -> None:
     response = transport.send(
         HttpRequest("GET", f"{server_url}/json"),
         connection_verify=False,
         connection_cert="/nowhere.pem",
         proxies={"https": "http://proxy.invalid"},
         proxy="http://proxy.invalid",
-        logging_enable=True,
+        connection_data_block_size=1024,
     )
     assert response.status_code == 200
+    with pytest.raises(TypeError, match="selct"):
+        transport.send(HttpRequest("GET", f"{server_url}/json"), selct="id")
 
 
 def test_rejects_legacy_requests(transport: HttpXTransport, server_url: str) -> None:

@@ -240,6 +240,16 @@ def test_bad_datetime_text_is_rejected() -> None:
 UNLIMITED = "P10675199DT2H48M5.4775807S"
 
 
+def test_durations_beyond_the_service_maximum_are_sent_as_the_maximum() -> None:
+    constraints = models.JobConstraints(max_wall_clock_time=datetime.timedelta.max)
+    assert constraints.as_dict() == {"maxWallClockTime": UNLIMITED}
+
+
+def test_a_duration_too_large_for_python_is_a_deserialization_error() -> None:
+    with pytest.raises(DeserializationError, match=r"JobConstraints\.max_wall_clock_time"):
+        _ = models.JobConstraints.from_dict({"maxWallClockTime": "P1000000000D"}).max_wall_clock_time
+
+
 def test_unlimited_duration_truncates_and_never_grows() -> None:
     value = parse_duration(UNLIMITED)
     assert value == datetime.timedelta(days=10675199, hours=2, minutes=48, seconds=5, microseconds=477580)
@@ -322,10 +332,37 @@ def test_enum_values_match_case_insensitively_and_emit_spec_spelling(
     cls: type[models.BatchEnum], wire: str, member: models.BatchEnum
 ) -> None:
     assert cls.lookup(wire) is member
+    assert cls.lookup(wire.swapcase()) is member
+
+
+def test_values_read_in_another_casing_are_sent_in_the_spec_spelling() -> None:
     policy = models.TaskSchedulingPolicy.from_dict({"nodeFillType": "Spread"})
+    assert policy.as_dict() == {"nodeFillType": "spread"}  # untouched, still normalised
     assert policy.node_fill_type is models.ComputeNodeFillType.SPREAD
     policy.node_fill_type = "PACK"
     assert policy.as_dict() == {"nodeFillType": "pack"}
+
+
+def test_casing_is_normalised_deep_inside_a_fetched_job() -> None:
+    fetched = models.CloudJob.from_dict(
+        {
+            "onAllTasksComplete": "TerminateJob",
+            "poolInfo": {
+                "autoPoolSpecification": {
+                    "poolLifetimeOption": "Job",
+                    "pool": {"vmSize": "s", "taskSchedulingPolicy": {"nodeFillType": "PACK"}},
+                }
+            },
+            "executionInfo": {"startTime": "2020-01-01T00:00:00Z", "schedulingError": {"category": "UserError"}},
+        }
+    )
+    out = fetched.as_dict()
+    assert out["onAllTasksComplete"] == "terminatejob"
+    auto = out["poolInfo"]["autoPoolSpecification"]
+    assert auto["poolLifetimeOption"] == "job"
+    assert auto["pool"]["taskSchedulingPolicy"] == {"nodeFillType": "pack"}
+    assert out["executionInfo"]["schedulingError"] == {"category": "usererror"}
+    assert out["executionInfo"]["startTime"] == "2020-01-01T00:00:00Z"
 
 
 def test_unknown_enum_value_is_kept_as_plain_string() -> None:

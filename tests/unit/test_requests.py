@@ -224,3 +224,27 @@ def test_newer_api_versions_spell_the_timeout_parameter_timeout_with_capital_o()
         "/jobs/j?api-version=2025-06-01&timeOut=5"
     )
     assert rq.build_get_request(TARGET, "j", options=rq.options(service_timeout=5)).url.endswith("&timeout=5")
+
+
+def test_every_page_carries_the_server_timeout() -> None:
+    link = "https://acct.westus.batch.azure.com/jobs?$skiptoken=abc"
+    request = rq.build_next_page_request(TARGET, link, rq.options(service_timeout=7))
+    assert request.url.endswith("/jobs?api-version=2024-02-01.19.0&$skiptoken=abc&timeout=7")
+    already = rq.build_next_page_request(TARGET, link + "&timeout=9", rq.options(service_timeout=7))
+    assert already.url.endswith("&timeout=9")  # the service's own link wins
+
+
+def test_update_from_a_fetched_job_keeps_properties_this_package_does_not_know() -> None:
+    fetched = models.CloudJob.from_dict(
+        {
+            "id": "j",
+            "state": "active",
+            "futureWritable": {"a": 1},
+            "odata.metadata": "m",
+            "poolInfo": {"poolId": "p"},
+        }
+    )
+    assert _body(rq.build_update_request(TARGET, "j", fetched)) == {
+        "poolInfo": {"poolId": "p"},
+        "futureWritable": {"a": 1},
+    }

@@ -94,12 +94,16 @@ class Target:
             raise ValueError("endpoint must not carry a query string or fragment")
         return cls(endpoint=endpoint.strip().rstrip("/"), api_version=api_version)
 
-    def url(self, path: str, query: list[tuple[str, str]]) -> str:
-        """The absolute URL of ``path`` with api-version first, then ``query`` in order."""
+    def spelled(self, query: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """``query`` with parameter names as this api-version spells them."""
         if self.api_version >= "2025":
             # From api-version 2025-06-01 on, the server-side timeout parameter is spelled "timeOut".
-            query = [("timeOut" if name == "timeout" else name, value) for name, value in query]
-        pairs = [("api-version", self.api_version), *query]
+            return [("timeOut" if name == "timeout" else name, value) for name, value in query]
+        return query
+
+    def url(self, path: str, query: list[tuple[str, str]]) -> str:
+        """The absolute URL of ``path`` with api-version first, then ``query`` in order."""
+        pairs = [("api-version", self.api_version), *self.spelled(query)]
         # "$filter" etc. keep their "$" unescaped, as the service documents them; values are escaped fully.
         encoded = "&".join(f"{name}={quote(value, safe='')}" for name, value in pairs)
         return f"{self.endpoint}{path}?{encoded}"
@@ -281,8 +285,18 @@ def _encode(name: str, value: Any, model: type[Model]) -> dict[str, Any]:
 
 
 def _writable_subset(job: CloudJob) -> dict[str, Any]:
+    """The properties of a fetched job that a PUT/PATCH can carry.
+
+    Properties this package does not know go along too: a newer service may have made them updatable,
+    and dropping them would lose data. The read-only properties it does know (id, state, times, ...)
+    are left out; the service rejects them in an update body.
+    """
     data = job.as_dict()
-    return {key: data[key] for key in _WRITABLE if key in data}
+    body = {key: data[key] for key in _WRITABLE if key in data}
+    body.update(
+        (key, value) for key, value in job.additional_properties.items() if not key.startswith("odata.")
+    )
+    return body
 
 
 def _json_request(method: str, url: str, headers: dict[str, str], body: dict[str, Any]) -> HttpRequest:
@@ -521,6 +535,10 @@ def build_next_page_request(
         raise ValueError("continuation_token (odata.nextLink) must point at the client's endpoint")
     kept = [p for p in parts.query.split("&") if p and not p.lower().startswith("api-version=")]
     kept.insert(0, "api-version=" + quote(target.api_version, safe=""))
+    for name, value in target.spelled(options.query()):
+        # The service's link does not always repeat the caller's server timeout; every page gets it.
+        if not any(p.lower().startswith(name.lower() + "=") for p in kept):
+            kept.append(f"{name}={quote(value, safe='')}")
     url = f"{parts.scheme}://{parts.netloc}{parts.path}?{'&'.join(kept)}"
     headers = options.headers()
     headers.pop(HEADER_CLIENT_REQUEST_ID, None)  # every page is its own request and gets its own id

@@ -53,7 +53,7 @@ class ResponseHeaders(dict[str, str]):
     """A plain ``dict`` of response headers whose lookups ignore case, as HTTP header names do.
 
     Transports differ in the case they report names in (httpx lower-cases them); ``raw.headers["ETag"]``
-    must work whichever transport is used.
+    must work whichever transport is used. It is a snapshot of the response: changing it is refused.
     """
 
     def __init__(self, headers: Mapping[str, str]) -> None:
@@ -69,6 +69,11 @@ class ResponseHeaders(dict[str, str]):
     def get(self, key: str, default: Any = None) -> Any:
         original = self._lower.get(key.lower())
         return default if original is None else super().__getitem__(original)
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("response headers are read-only; copy them with dict(headers) to change them")
+
+    __setitem__ = __delitem__ = pop = popitem = setdefault = update = clear = _read_only
 
 
 def ensure_status(response: ResponseLike, expected: tuple[int, ...]) -> None:

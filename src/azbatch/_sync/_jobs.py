@@ -483,12 +483,12 @@ class JobOperations:
         polling_interval: float,
         continuation_token: str | None,
     ) -> LROPoller[Any]:
-        if (
-            isinstance(polling_interval, bool)
-            or not isinstance(polling_interval, (int, float))
-            or polling_interval < 0
-        ):
-            raise ValueError(f"polling_interval must be a number of seconds >= 0, got {polling_interval!r}")
+        if isinstance(polling_interval, bool) or not isinstance(polling_interval, (int, float)):
+            raise TypeError(
+                f"polling_interval must be a number of seconds, not {type(polling_interval).__name__}"
+            )
+        if polling_interval < 0:
+            raise ValueError(f"polling_interval must be >= 0 seconds, got {polling_interval!r}")
         check.resource_id("job_id", job_id)
         polling = JobStatePolling(operation, job_id, float(polling_interval), {})
         if continuation_token is not None:
@@ -498,6 +498,7 @@ class JobOperations:
         initial = start()
         return LROPoller(self, initial, lambda job: job, polling)
 
+    @distributed_trace
     def begin_delete(
         self,
         job_id: str,
@@ -518,6 +519,7 @@ class JobOperations:
             "delete", job_id, lambda: self.delete(job_id, **kwargs), polling_interval, continuation_token
         )
 
+    @distributed_trace
     def begin_disable(
         self,
         job_id: str,
@@ -545,6 +547,7 @@ class JobOperations:
             continuation_token,
         )
 
+    @distributed_trace
     def begin_enable(
         self,
         job_id: str,
@@ -566,6 +569,7 @@ class JobOperations:
             "enable", job_id, lambda: self.enable(job_id, **kwargs), polling_interval, continuation_token
         )
 
+    @distributed_trace
     def begin_terminate(
         self,
         job_id: str,

@@ -102,7 +102,7 @@ class Field(Generic[T]):
         if raw is not None:
             try:
                 value = self.codec.decode(raw)
-            except (TypeError, ValueError, AttributeError, KeyError) as exc:
+            except (TypeError, ValueError, AttributeError, KeyError, OverflowError) as exc:
                 raise DeserializationError(
                     f"{type(obj).__name__}.{self.attr}: cannot read {self.codec.name} from the wire value"
                 ) from exc
@@ -133,6 +133,7 @@ class Model:
     _fields: ClassVar[tuple[Field[Any], ...]] = ()
     _by_wire: ClassVar[dict[str, Field[Any]]] = {}
     _by_attr: ClassVar[dict[str, Field[Any]]] = {}
+    _canonical: ClassVar[tuple[Field[Any], ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -142,6 +143,7 @@ class Model:
         )
         cls._by_wire = {f.wire: f for f in cls._fields}
         cls._by_attr = {f.attr: f for f in cls._fields}
+        cls._canonical = tuple(f for f in cls._fields if f.codec.canonical is not None)
 
     def __init__(self) -> None:
         self._raw: dict[str, Any] = {}
@@ -172,8 +174,15 @@ class Model:
         :raises TypeError: a property holds a value of the wrong type (the message names it).
         """
         result = dict(self._raw)
+        values = self._values
+        for field in self._canonical:
+            # Untouched values go out as this package would send them: enum values in the spec's
+            # spelling even where the service answered in another casing (``Spread``, ``UserError``).
+            raw = result.get(field.wire)
+            if raw is not None and field.attr not in values:
+                result[field.wire] = field.codec.canonical(raw)  # type: ignore[misc]
         by_attr = self._by_attr
-        for attr, value in self._values.items():
+        for attr, value in values.items():
             field = by_attr[attr]
             if field.wire in result and not field.codec.mutable:
                 continue  # read but not replaced: the raw text is exact, re-encoding could lose digits

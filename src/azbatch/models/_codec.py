@@ -34,10 +34,12 @@ class Codec:
     """Converts one kind of property value between wire JSON and Python.
 
     ``mutable`` says whether the decoded value can be changed in place (models, lists, dicts); a model
-    re-encodes such values on ``as_dict`` because the caller may have edited them.
+    re-encodes such values on ``as_dict`` because the caller may have edited them. ``canonical``, when
+    set, rewrites a raw wire value the way this package would send it (enum values in the spec's
+    spelling, also inside nested objects); ``as_dict`` applies it to values nobody has read or set.
     """
 
-    __slots__ = ("decode", "encode", "mutable", "name")
+    __slots__ = ("canonical", "decode", "encode", "mutable", "name")
 
     def __init__(
         self,
@@ -46,11 +48,13 @@ class Codec:
         encode: Callable[[Any], Any],
         *,
         mutable: bool = False,
+        canonical: Callable[[Any], Any] | None = None,
     ) -> None:
         self.name = name
         self.decode = decode
         self.encode = encode
         self.mutable = mutable
+        self.canonical = canonical
 
     def __repr__(self) -> str:
         return f"Codec({self.name})"
@@ -155,10 +159,20 @@ def parse_duration(text: str) -> datetime.timedelta:
     return datetime.timedelta(microseconds=total)
 
 
+TIMESPAN_MAX_TEXT = "P10675199DT2H48M5.4775807S"
+"""The service's largest duration (.NET TimeSpan.MaxValue); it also means "no limit"."""
+
+
 def format_duration(value: datetime.timedelta) -> str:
-    """Format a ``timedelta`` as an ISO 8601 duration (``P1DT2H``, ``PT0.5S``, ``PT0S``)."""
+    """Format a ``timedelta`` as an ISO 8601 duration (``P1DT2H``, ``PT0.5S``, ``PT0S``).
+
+    Values above the service's largest duration (``timedelta.max``, say) are sent as that largest
+    duration, which the service reads as "no limit", instead of a value it would reject.
+    """
     if not isinstance(value, datetime.timedelta):
         raise TypeError(f"expected timedelta, got {type(value).__name__}")
+    if value > TIMESPAN_MAX:
+        return TIMESPAN_MAX_TEXT
     total = (value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds
     sign = "-" if total < 0 else ""
     total = abs(total)
@@ -179,6 +193,9 @@ def format_duration(value: datetime.timedelta) -> str:
     elif not days:
         text += "T0S"
     return text
+
+
+TIMESPAN_MAX = parse_duration(TIMESPAN_MAX_TEXT)  # truncated to microseconds: 5.477580 s
 
 
 # --------------------------------------------------------------------------------------------------
@@ -204,7 +221,10 @@ def enum(cls: type[BatchEnum]) -> Codec:
         found = cls.lookup(value)
         return found.value if isinstance(found, Enum) else value
 
-    return Codec(cls.__name__, cls.lookup, encode)
+    def canonical(value: Any) -> Any:
+        return encode(value) if isinstance(value, str) else value
+
+    return Codec(cls.__name__, cls.lookup, encode, canonical=canonical)
 
 
 def model(cls: type[Model]) -> Codec:
@@ -217,7 +237,13 @@ def model(cls: type[Model]) -> Codec:
             return dict(value)
         raise TypeError(f"expected {cls.__name__} or a mapping, got {type(value).__name__}")
 
-    return Codec(cls.__name__, cls._from_wire, encode, mutable=True)
+    canonical = None
+    if any(field.codec.canonical is not None for field in cls._fields):
+
+        def canonical(value: Any) -> Any:
+            return cls._from_wire(value).as_dict() if isinstance(value, dict) else value
+
+    return Codec(cls.__name__, cls._from_wire, encode, mutable=True, canonical=canonical)
 
 
 def list_of(item: Codec) -> Codec:
@@ -234,7 +260,16 @@ def list_of(item: Codec) -> Codec:
             raise TypeError(f"expected a list, got {type(value).__name__}")
         return [None if v is None else item_encode(v) for v in value]
 
-    return Codec(f"list[{item.name}]", decode, encode, mutable=True)
+    item_canonical = item.canonical
+    canonical = None
+    if item_canonical is not None:
+
+        def canonical(value: Any) -> Any:
+            if not isinstance(value, list):
+                return value
+            return [None if v is None else item_canonical(v) for v in value]
+
+    return Codec(f"list[{item.name}]", decode, encode, mutable=True, canonical=canonical)
 
 
 def dict_of(item: Codec) -> Codec:
@@ -248,4 +283,13 @@ def dict_of(item: Codec) -> Codec:
             raise TypeError(f"expected a mapping, got {type(value).__name__}")
         return {str(k): item.encode(v) for k, v in value.items()}
 
-    return Codec(f"dict[{item.name}]", decode, encode, mutable=True)
+    item_canonical = item.canonical
+    canonical = None
+    if item_canonical is not None:
+
+        def canonical(value: Any) -> Any:
+            if not isinstance(value, dict):
+                return value
+            return {k: None if v is None else item_canonical(v) for k, v in value.items()}
+
+    return Codec(f"dict[{item.name}]", decode, encode, mutable=True, canonical=canonical)

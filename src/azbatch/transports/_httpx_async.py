@@ -193,7 +193,8 @@ class AsyncHttpXTransport(AsyncHttpTransport[HttpRequest, AsyncHttpResponse]):
 
     TLS (``connection_verify``/``connection_cert``) and proxy (``proxies``/``proxy``) settings cannot be
     changed per request in httpx: set them on the client; the matching per-call azure-core options are
-    ignored. ``connection_timeout`` and ``read_timeout`` are honoured per call.
+    ignored. ``connection_timeout`` and ``read_timeout`` are honoured per call; any other unknown keyword
+    raises ``TypeError``, as with azure-core's transports.
 
     Redirects are never followed here, so azure-core's redirect policy sees them.
 
@@ -276,10 +277,13 @@ class AsyncHttpXTransport(AsyncHttpTransport[HttpRequest, AsyncHttpResponse]):
         for name in _CLIENT_LEVEL_OPTIONS:
             if config.pop(name, None) is not None:
                 _LOGGER.debug("Ignoring per-call %r: httpx only supports it on the client.", name)
-        # azure-core forwards every option no policy consumed; a missing optional policy must not
-        # make the call fail, so leftovers are reported rather than rejected.
+        config.pop("connection_data_block_size", None)  # block size is fixed per transport here
+        # azure-core forwards every option no policy consumed. Like azure-core's own transports, refuse
+        # the rest: a misspelt keyword (or one another SDK supports, like force=) must not be ignored.
         if config:
-            _LOGGER.debug("Ignoring options not understood by the httpx transport: %s", sorted(config))
+            raise TypeError(
+                f"{type(self).__name__}.send() got unexpected keyword arguments: {sorted(config)}"
+            )
 
         body = _body_arguments(request, self._block_size)
         headers = httpx.Headers(request.headers)
