@@ -56,5 +56,10 @@ async def connect(**client_kwargs: Any) -> AsyncIterator[Session]:
             from azure.identity.aio import DefaultAzureCredential
 
             credential = await stack.enter_async_context(DefaultAzureCredential())
+        pool_id = os.environ.get("AZURE_BATCH_POOL_ID")
+        if not pool_id:
+            raise SystemExit(
+                "set AZURE_BATCH_POOL_ID to an existing pool of the account to run the samples on it"
+            )
         client = await stack.enter_async_context(BatchClient(endpoint, credential, **client_kwargs))
-        yield Session(client, pool_id=os.environ.get("AZURE_BATCH_POOL_ID", ""), emulator=None)
+        yield Session(client, pool_id=pool_id, emulator=None)

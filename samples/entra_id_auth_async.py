@@ -34,8 +34,11 @@ async def main() -> None:
     endpoint = os.environ.get("AZURE_BATCH_ENDPOINT")
     if endpoint:
         # The client asks for https://batch.core.windows.net//.default (resource URL + "/.default").
+        pool_id = os.environ.get("AZURE_BATCH_POOL_ID")
+        if not pool_id:
+            raise SystemExit("set AZURE_BATCH_POOL_ID to an existing pool of the account")
         async with DefaultAzureCredential() as credential, BatchClient(endpoint, credential) as client:
-            await run(client, os.environ.get("AZURE_BATCH_POOL_ID", ""))
+            await run(client, pool_id)
         return
 
     from azbatch.emulator import BatchEmulator
