@@ -23,6 +23,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from model_summaries import SUMMARIES
+
 ROOT = Path(__file__).resolve().parent.parent
 TABLE = ROOT / "scripts" / "spec" / "jobs-2024-02-01.19.0.json"
 MODELS_OUT = ROOT / "src" / "azbatch" / "models" / "_generated.py"
@@ -310,7 +312,7 @@ def generate_models(table: dict[str, Any]) -> str:
         required = set(spec["required"])
         props = spec["properties"]
         out.append(f"\nclass {name}(Model):")
-        doc = [f'    """Wire model ``{name}``.']
+        doc = [f'    """{SUMMARIES[name]}', "", f"    Wire definition ``{name}``."]
         if props:
             doc.append("")
             for wire, prop in props.items():

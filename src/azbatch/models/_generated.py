@@ -130,7 +130,9 @@ __all__ = [
 
 
 class ApplicationPackageReference(Model):
-    """Wire model ``ApplicationPackageReference``.
+    """An application package to deploy to the compute nodes, by id and optional version.
+
+    Wire definition ``ApplicationPackageReference``.
 
     :ivar application_id: ``applicationId``: str. Required when sent.
     :ivar version: ``version``: str.
@@ -160,7 +162,9 @@ class ApplicationPackageReference(Model):
 
 
 class AuthenticationTokenSettings(Model):
-    """Wire model ``AuthenticationTokenSettings``.
+    """Which Batch operations a task's authentication token may perform.
+
+    Wire definition ``AuthenticationTokenSettings``.
 
     :ivar access: ``access``: list of :class:`AccessScope`.
     """
@@ -183,7 +187,9 @@ class AuthenticationTokenSettings(Model):
 
 
 class CloudServiceConfiguration(Model):
-    """Wire model ``CloudServiceConfiguration``.
+    """Cloud Services (PaaS) node configuration of a pool (retired by the service).
+
+    Wire definition ``CloudServiceConfiguration``.
 
     :ivar os_family: ``osFamily``: str. Required when sent.
     :ivar os_version: ``osVersion``: str.
@@ -213,7 +219,9 @@ class CloudServiceConfiguration(Model):
 
 
 class ImageReference(Model):
-    """Wire model ``ImageReference``.
+    """The marketplace or custom image the nodes boot from.
+
+    Wire definition ``ImageReference``.
 
     :ivar publisher: ``publisher``: str.
     :ivar offer: ``offer``: str.
@@ -271,7 +279,9 @@ class ImageReference(Model):
 
 
 class WindowsConfiguration(Model):
-    """Wire model ``WindowsConfiguration``.
+    """Windows-specific settings of the nodes.
+
+    Wire definition ``WindowsConfiguration``.
 
     :ivar enable_automatic_updates: ``enableAutomaticUpdates``: bool.
     """
@@ -294,7 +304,9 @@ class WindowsConfiguration(Model):
 
 
 class DataDisk(Model):
-    """Wire model ``DataDisk``.
+    """A data disk attached to every node of a pool.
+
+    Wire definition ``DataDisk``.
 
     :ivar lun: ``lun``: int. Required when sent.
     :ivar caching: ``caching``: :class:`CachingType`.
@@ -338,7 +350,9 @@ class DataDisk(Model):
 
 
 class ComputeNodeIdentityReference(Model):
-    """Wire model ``ComputeNodeIdentityReference``.
+    """A user-assigned managed identity of the pool, by ARM resource id.
+
+    Wire definition ``ComputeNodeIdentityReference``.
 
     :ivar resource_id: ``resourceId``: str.
     """
@@ -361,7 +375,9 @@ class ComputeNodeIdentityReference(Model):
 
 
 class ContainerRegistry(Model):
-    """Wire model ``ContainerRegistry``.
+    """A container registry and the credentials or identity to pull from it.
+
+    Wire definition ``ContainerRegistry``.
 
     :ivar user_name: ``username``: str.
     :ivar password: ``password``: str.
@@ -405,7 +421,9 @@ class ContainerRegistry(Model):
 
 
 class ContainerConfiguration(Model):
-    """Wire model ``ContainerConfiguration``.
+    """Container support of a pool: runtime, images to prefetch and registries.
+
+    Wire definition ``ContainerConfiguration``.
 
     :ivar type: ``type``: :class:`ContainerType`. Required when sent.
     :ivar container_image_names: ``containerImageNames``: list of str.
@@ -442,7 +460,9 @@ class ContainerConfiguration(Model):
 
 
 class DiskEncryptionConfiguration(Model):
-    """Wire model ``DiskEncryptionConfiguration``.
+    """Which node disks are encrypted.
+
+    Wire definition ``DiskEncryptionConfiguration``.
 
     :ivar targets: ``targets``: list of :class:`DiskEncryptionTarget`.
     """
@@ -465,7 +485,9 @@ class DiskEncryptionConfiguration(Model):
 
 
 class NodePlacementConfiguration(Model):
-    """Wire model ``NodePlacementConfiguration``.
+    """Whether a pool's nodes are placed regionally or zonally.
+
+    Wire definition ``NodePlacementConfiguration``.
 
     :ivar policy: ``policy``: :class:`NodePlacementPolicyType`.
     """
@@ -488,7 +510,9 @@ class NodePlacementConfiguration(Model):
 
 
 class VMExtension(Model):
-    """Wire model ``VMExtension``.
+    """A virtual machine extension installed on the nodes.
+
+    Wire definition ``VMExtension``.
 
     :ivar name: ``name``: str. Required when sent.
     :ivar publisher: ``publisher``: str. Required when sent.
@@ -567,7 +591,9 @@ class VMExtension(Model):
 
 
 class DiffDiskSettings(Model):
-    """Wire model ``DiffDiskSettings``.
+    """Ephemeral OS disk settings of the nodes.
+
+    Wire definition ``DiffDiskSettings``.
 
     :ivar placement: ``placement``: :class:`DiffDiskPlacement`.
     """
@@ -590,7 +616,9 @@ class DiffDiskSettings(Model):
 
 
 class ManagedDisk(Model):
-    """Wire model ``ManagedDisk``.
+    """Managed disk settings of the nodes' OS disk.
+
+    Wire definition ``ManagedDisk``.
 
     :ivar storage_account_type: ``storageAccountType``: :class:`StorageAccountType`.
     """
@@ -613,7 +641,9 @@ class ManagedDisk(Model):
 
 
 class OSDisk(Model):
-    """Wire model ``OSDisk``.
+    """Settings of the nodes' operating system disk.
+
+    Wire definition ``OSDisk``.
 
     :ivar ephemeral_os_disk_settings: ``ephemeralOSDiskSettings``: :class:`DiffDiskSettings`.
     :ivar caching: ``caching``: :class:`CachingType`.
@@ -664,7 +694,9 @@ class OSDisk(Model):
 
 
 class UefiSettings(Model):
-    """Wire model ``UefiSettings``.
+    """Secure boot and virtual TPM settings of the nodes.
+
+    Wire definition ``UefiSettings``.
 
     :ivar secure_boot_enabled: ``secureBootEnabled``: bool.
     :ivar v_tpm_enabled: ``vTpmEnabled``: bool.
@@ -694,7 +726,9 @@ class UefiSettings(Model):
 
 
 class SecurityProfile(Model):
-    """Wire model ``SecurityProfile``.
+    """Security features of the nodes (trusted launch, host encryption).
+
+    Wire definition ``SecurityProfile``.
 
     :ivar security_type: ``securityType``: :class:`SecurityTypes`.
     :ivar encryption_at_host: ``encryptionAtHost``: bool.
@@ -731,7 +765,9 @@ class SecurityProfile(Model):
 
 
 class ServiceArtifactReference(Model):
-    """Wire model ``ServiceArtifactReference``.
+    """A service artifact used to keep node images on a fixed version.
+
+    Wire definition ``ServiceArtifactReference``.
 
     :ivar id: ``id``: str. Required when sent.
     """
@@ -754,7 +790,9 @@ class ServiceArtifactReference(Model):
 
 
 class VirtualMachineConfiguration(Model):
-    """Wire model ``VirtualMachineConfiguration``.
+    """The virtual machine image and settings of a pool's nodes.
+
+    Wire definition ``VirtualMachineConfiguration``.
 
     :ivar image_reference: ``imageReference``: :class:`ImageReference`. Required when sent.
     :ivar node_agent_sku_id: ``nodeAgentSKUId``: str. Required when sent.
@@ -854,7 +892,9 @@ class VirtualMachineConfiguration(Model):
 
 
 class TaskSchedulingPolicy(Model):
-    """Wire model ``TaskSchedulingPolicy``.
+    """How tasks are spread over a pool's nodes.
+
+    Wire definition ``TaskSchedulingPolicy``.
 
     :ivar node_fill_type: ``nodeFillType``: :class:`ComputeNodeFillType`. Required when sent.
     """
@@ -877,7 +917,9 @@ class TaskSchedulingPolicy(Model):
 
 
 class NetworkSecurityGroupRule(Model):
-    """Wire model ``NetworkSecurityGroupRule``.
+    """An allow or deny rule for inbound traffic to a pool's endpoints.
+
+    Wire definition ``NetworkSecurityGroupRule``.
 
     :ivar priority: ``priority``: int. Required when sent.
     :ivar access: ``access``: :class:`NetworkSecurityGroupRuleAccess`. Required when sent.
@@ -921,7 +963,9 @@ class NetworkSecurityGroupRule(Model):
 
 
 class InboundNATPool(Model):
-    """Wire model ``InboundNATPool``.
+    """Ports of the nodes exposed through the pool's load balancer.
+
+    Wire definition ``InboundNATPool``.
 
     :ivar name: ``name``: str. Required when sent.
     :ivar protocol: ``protocol``: :class:`InboundEndpointProtocol`. Required when sent.
@@ -979,7 +1023,9 @@ class InboundNATPool(Model):
 
 
 class PoolEndpointConfiguration(Model):
-    """Wire model ``PoolEndpointConfiguration``.
+    """The inbound endpoints of a pool.
+
+    Wire definition ``PoolEndpointConfiguration``.
 
     :ivar inbound_nat_pools: ``inboundNATPools``: list of :class:`InboundNATPool`. Required when sent.
     """
@@ -1002,7 +1048,9 @@ class PoolEndpointConfiguration(Model):
 
 
 class PublicIPAddressConfiguration(Model):
-    """Wire model ``PublicIPAddressConfiguration``.
+    """Public IP addresses of a pool's nodes.
+
+    Wire definition ``PublicIPAddressConfiguration``.
 
     :ivar provision: ``provision``: :class:`IPAddressProvisioningType`.
     :ivar ip_address_ids: ``ipAddressIds``: list of str.
@@ -1032,7 +1080,9 @@ class PublicIPAddressConfiguration(Model):
 
 
 class NetworkConfiguration(Model):
-    """Wire model ``NetworkConfiguration``.
+    """The virtual network, endpoints and public IPs of a pool.
+
+    Wire definition ``NetworkConfiguration``.
 
     :ivar subnet_id: ``subnetId``: str.
     :ivar dynamic_vnet_assignment_scope: ``dynamicVNetAssignmentScope``: :class:`DynamicVNetAssignmentScope`.
@@ -1083,7 +1133,9 @@ class NetworkConfiguration(Model):
 
 
 class TaskContainerSettings(Model):
-    """Wire model ``TaskContainerSettings``.
+    """The container image and options a task runs in.
+
+    Wire definition ``TaskContainerSettings``.
 
     :ivar container_run_options: ``containerRunOptions``: str.
     :ivar image_name: ``imageName``: str. Required when sent.
@@ -1127,7 +1179,9 @@ class TaskContainerSettings(Model):
 
 
 class ResourceFile(Model):
-    """Wire model ``ResourceFile``.
+    """A file (or blob container prefix) downloaded to a node before a task runs.
+
+    Wire definition ``ResourceFile``.
 
     :ivar auto_storage_container_name: ``autoStorageContainerName``: str.
     :ivar storage_container_url: ``storageContainerUrl``: str.
@@ -1192,7 +1246,9 @@ class ResourceFile(Model):
 
 
 class EnvironmentSetting(Model):
-    """Wire model ``EnvironmentSetting``.
+    """An environment variable set for a task.
+
+    Wire definition ``EnvironmentSetting``.
 
     :ivar name: ``name``: str. Required when sent.
     :ivar value: ``value``: str.
@@ -1222,7 +1278,9 @@ class EnvironmentSetting(Model):
 
 
 class AutoUserSpecification(Model):
-    """Wire model ``AutoUserSpecification``.
+    """The automatically created user account a task runs as.
+
+    Wire definition ``AutoUserSpecification``.
 
     :ivar scope: ``scope``: :class:`AutoUserScope`.
     :ivar elevation_level: ``elevationLevel``: :class:`ElevationLevel`.
@@ -1252,7 +1310,9 @@ class AutoUserSpecification(Model):
 
 
 class UserIdentity(Model):
-    """Wire model ``UserIdentity``.
+    """The user a task runs as: a named account or an automatic one.
+
+    Wire definition ``UserIdentity``.
 
     :ivar user_name: ``username``: str.
     :ivar auto_user: ``autoUser``: :class:`AutoUserSpecification`.
@@ -1282,7 +1342,9 @@ class UserIdentity(Model):
 
 
 class StartTask(Model):
-    """Wire model ``StartTask``.
+    """A task each node of a pool runs when it joins or restarts.
+
+    Wire definition ``StartTask``.
 
     :ivar command_line: ``commandLine``: str. Required when sent.
     :ivar container_settings: ``containerSettings``: :class:`TaskContainerSettings`.
@@ -1347,7 +1409,9 @@ class StartTask(Model):
 
 
 class CertificateReference(Model):
-    """Wire model ``CertificateReference``.
+    """A certificate installed on the pool's nodes (deprecated by the service).
+
+    Wire definition ``CertificateReference``.
 
     :ivar thumbprint: ``thumbprint``: str. Required when sent.
     :ivar thumbprint_algorithm: ``thumbprintAlgorithm``: str. Required when sent.
@@ -1398,7 +1462,9 @@ class CertificateReference(Model):
 
 
 class LinuxUserConfiguration(Model):
-    """Wire model ``LinuxUserConfiguration``.
+    """Linux-specific settings of a user account.
+
+    Wire definition ``LinuxUserConfiguration``.
 
     :ivar uid: ``uid``: int.
     :ivar gid: ``gid``: int.
@@ -1435,7 +1501,9 @@ class LinuxUserConfiguration(Model):
 
 
 class WindowsUserConfiguration(Model):
-    """Wire model ``WindowsUserConfiguration``.
+    """Windows-specific settings of a user account.
+
+    Wire definition ``WindowsUserConfiguration``.
 
     :ivar login_mode: ``loginMode``: :class:`LoginMode`.
     """
@@ -1458,7 +1526,9 @@ class WindowsUserConfiguration(Model):
 
 
 class UserAccount(Model):
-    """Wire model ``UserAccount``.
+    """A user account created on every node of a pool.
+
+    Wire definition ``UserAccount``.
 
     :ivar name: ``name``: str. Required when sent.
     :ivar password: ``password``: str. Required when sent.
@@ -1509,7 +1579,9 @@ class UserAccount(Model):
 
 
 class MetadataItem(Model):
-    """Wire model ``MetadataItem``.
+    """A name/value pair attached to a job for the caller's own use.
+
+    Wire definition ``MetadataItem``.
 
     :ivar name: ``name``: str. Required when sent.
     :ivar value: ``value``: str. Required when sent.
@@ -1539,7 +1611,9 @@ class MetadataItem(Model):
 
 
 class AzureBlobFileSystemConfiguration(Model):
-    """Wire model ``AzureBlobFileSystemConfiguration``.
+    """A blob container mounted on the nodes with blobfuse.
+
+    Wire definition ``AzureBlobFileSystemConfiguration``.
 
     :ivar account_name: ``accountName``: str. Required when sent.
     :ivar container_name: ``containerName``: str. Required when sent.
@@ -1604,7 +1678,9 @@ class AzureBlobFileSystemConfiguration(Model):
 
 
 class NFSMountConfiguration(Model):
-    """Wire model ``NFSMountConfiguration``.
+    """An NFS export mounted on the nodes.
+
+    Wire definition ``NFSMountConfiguration``.
 
     :ivar source: ``source``: str. Required when sent.
     :ivar relative_mount_path: ``relativeMountPath``: str. Required when sent.
@@ -1641,7 +1717,9 @@ class NFSMountConfiguration(Model):
 
 
 class CIFSMountConfiguration(Model):
-    """Wire model ``CIFSMountConfiguration``.
+    """A CIFS/SMB share mounted on the nodes.
+
+    Wire definition ``CIFSMountConfiguration``.
 
     :ivar username: ``username``: str. Required when sent.
     :ivar source: ``source``: str. Required when sent.
@@ -1692,7 +1770,9 @@ class CIFSMountConfiguration(Model):
 
 
 class AzureFileShareConfiguration(Model):
-    """Wire model ``AzureFileShareConfiguration``.
+    """An Azure Files share mounted on the nodes.
+
+    Wire definition ``AzureFileShareConfiguration``.
 
     :ivar account_name: ``accountName``: str. Required when sent.
     :ivar azure_file_url: ``azureFileUrl``: str. Required when sent.
@@ -1743,7 +1823,9 @@ class AzureFileShareConfiguration(Model):
 
 
 class MountConfiguration(Model):
-    """Wire model ``MountConfiguration``.
+    """One file system to mount on the nodes (exactly one kind is set).
+
+    Wire definition ``MountConfiguration``.
 
     :ivar azure_blob_file_system_configuration: ``azureBlobFileSystemConfiguration``: :class:`AzureBlobFileSystemConfiguration`.
     :ivar nfs_mount_configuration: ``nfsMountConfiguration``: :class:`NFSMountConfiguration`.
@@ -1787,7 +1869,9 @@ class MountConfiguration(Model):
 
 
 class AutomaticOSUpgradePolicy(Model):
-    """Wire model ``AutomaticOSUpgradePolicy``.
+    """How the nodes' operating system image is upgraded automatically.
+
+    Wire definition ``AutomaticOSUpgradePolicy``.
 
     :ivar disable_automatic_rollback: ``disableAutomaticRollback``: bool.
     :ivar enable_automatic_os_upgrade: ``enableAutomaticOSUpgrade``: bool.
@@ -1831,7 +1915,9 @@ class AutomaticOSUpgradePolicy(Model):
 
 
 class RollingUpgradePolicy(Model):
-    """Wire model ``RollingUpgradePolicy``.
+    """How many nodes a rolling OS upgrade takes at a time, and its pauses.
+
+    Wire definition ``RollingUpgradePolicy``.
 
     :ivar enable_cross_zone_upgrade: ``enableCrossZoneUpgrade``: bool.
     :ivar max_batch_instance_percent: ``maxBatchInstancePercent``: int.
@@ -1896,7 +1982,9 @@ class RollingUpgradePolicy(Model):
 
 
 class UpgradePolicy(Model):
-    """Wire model ``UpgradePolicy``.
+    """How a pool's node images are upgraded.
+
+    Wire definition ``UpgradePolicy``.
 
     :ivar mode: ``mode``: :class:`UpgradeMode`. Required when sent.
     :ivar automatic_os_upgrade_policy: ``automaticOSUpgradePolicy``: :class:`AutomaticOSUpgradePolicy`.
@@ -1933,7 +2021,9 @@ class UpgradePolicy(Model):
 
 
 class PoolSpecification(Model):
-    """Wire model ``PoolSpecification``.
+    """The settings of an auto pool.
+
+    Wire definition ``PoolSpecification``.
 
     :ivar display_name: ``displayName``: str.
     :ivar vm_size: ``vmSize``: str. Required when sent.
@@ -2117,7 +2207,9 @@ class PoolSpecification(Model):
 
 
 class AutoPoolSpecification(Model):
-    """Wire model ``AutoPoolSpecification``.
+    """A pool the service creates for a job (or schedule) and removes with it.
+
+    Wire definition ``AutoPoolSpecification``.
 
     :ivar auto_pool_id_prefix: ``autoPoolIdPrefix``: str.
     :ivar pool_lifetime_option: ``poolLifetimeOption``: :class:`PoolLifetimeOption`. Required when sent.
@@ -2161,7 +2253,9 @@ class AutoPoolSpecification(Model):
 
 
 class ErrorMessage(Model):
-    """Wire model ``ErrorMessage``.
+    """The text of a Batch error and its language.
+
+    Wire definition ``ErrorMessage``.
 
     :ivar lang: ``lang``: str.
     :ivar value: ``value``: str.
@@ -2191,7 +2285,9 @@ class ErrorMessage(Model):
 
 
 class BatchErrorDetail(Model):
-    """Wire model ``BatchErrorDetail``.
+    """One key/value detail of a Batch error (for example the rejected property).
+
+    Wire definition ``BatchErrorDetail``.
 
     :ivar key: ``key``: str.
     :ivar value: ``value``: str.
@@ -2221,7 +2317,9 @@ class BatchErrorDetail(Model):
 
 
 class BatchError(Model):
-    """Wire model ``BatchError``.
+    """The error body of a failed Batch request: code, message and detail values.
+
+    Wire definition ``BatchError``.
 
     :ivar code: ``code``: str.
     :ivar message: ``message``: :class:`ErrorMessage`.
@@ -2258,7 +2356,9 @@ class BatchError(Model):
 
 
 class JobConstraints(Model):
-    """Wire model ``JobConstraints``.
+    """Limits of a job: wall-clock time and task retry count.
+
+    Wire definition ``JobConstraints``.
 
     :ivar max_wall_clock_time: ``maxWallClockTime``: timedelta (ISO 8601 duration on the wire).
     :ivar max_task_retry_count: ``maxTaskRetryCount``: int.
@@ -2288,7 +2388,9 @@ class JobConstraints(Model):
 
 
 class HttpHeader(Model):
-    """Wire model ``HttpHeader``.
+    """An HTTP header sent when a task's output file is uploaded.
+
+    Wire definition ``HttpHeader``.
 
     :ivar name: ``name``: str. Required when sent.
     :ivar value: ``value``: str.
@@ -2318,7 +2420,9 @@ class HttpHeader(Model):
 
 
 class OutputFileBlobContainerDestination(Model):
-    """Wire model ``OutputFileBlobContainerDestination``.
+    """The blob container and path that output files go to.
+
+    Wire definition ``OutputFileBlobContainerDestination``.
 
     :ivar path: ``path``: str.
     :ivar container_url: ``containerUrl``: str. Required when sent.
@@ -2362,7 +2466,9 @@ class OutputFileBlobContainerDestination(Model):
 
 
 class OutputFileDestination(Model):
-    """Wire model ``OutputFileDestination``.
+    """Where output files are uploaded.
+
+    Wire definition ``OutputFileDestination``.
 
     :ivar container: ``container``: :class:`OutputFileBlobContainerDestination`.
     """
@@ -2385,7 +2491,9 @@ class OutputFileDestination(Model):
 
 
 class OutputFileUploadOptions(Model):
-    """Wire model ``OutputFileUploadOptions``.
+    """When output files are uploaded (on success, failure or both).
+
+    Wire definition ``OutputFileUploadOptions``.
 
     :ivar upload_condition: ``uploadCondition``: :class:`OutputFileUploadCondition`. Required when sent.
     """
@@ -2408,7 +2516,9 @@ class OutputFileUploadOptions(Model):
 
 
 class OutputFile(Model):
-    """Wire model ``OutputFile``.
+    """A file pattern a task uploads when it finishes.
+
+    Wire definition ``OutputFile``.
 
     :ivar file_pattern: ``filePattern``: str. Required when sent.
     :ivar destination: ``destination``: :class:`OutputFileDestination`. Required when sent.
@@ -2445,7 +2555,9 @@ class OutputFile(Model):
 
 
 class TaskConstraints(Model):
-    """Wire model ``TaskConstraints``.
+    """Limits of a task: wall-clock time, retention and retries.
+
+    Wire definition ``TaskConstraints``.
 
     :ivar max_wall_clock_time: ``maxWallClockTime``: timedelta (ISO 8601 duration on the wire).
     :ivar retention_time: ``retentionTime``: timedelta (ISO 8601 duration on the wire).
@@ -2482,7 +2594,9 @@ class TaskConstraints(Model):
 
 
 class JobManagerTask(Model):
-    """Wire model ``JobManagerTask``.
+    """A task started with the job that usually drives the job's other tasks.
+
+    Wire definition ``JobManagerTask``.
 
     :ivar id: ``id``: str. Required when sent.
     :ivar display_name: ``displayName``: str.
@@ -2603,7 +2717,9 @@ class JobManagerTask(Model):
 
 
 class JobPreparationTask(Model):
-    """Wire model ``JobPreparationTask``.
+    """A task run on each node before any of the job's tasks runs there.
+
+    Wire definition ``JobPreparationTask``.
 
     :ivar id: ``id``: str.
     :ivar command_line: ``commandLine``: str. Required when sent.
@@ -2682,7 +2798,9 @@ class JobPreparationTask(Model):
 
 
 class JobReleaseTask(Model):
-    """Wire model ``JobReleaseTask``.
+    """A task run on each node that ran the job's tasks, when the job ends.
+
+    Wire definition ``JobReleaseTask``.
 
     :ivar id: ``id``: str.
     :ivar command_line: ``commandLine``: str. Required when sent.
@@ -2754,7 +2872,9 @@ class JobReleaseTask(Model):
 
 
 class PoolInformation(Model):
-    """Wire model ``PoolInformation``.
+    """The pool a job runs on: an existing pool id or an auto pool specification.
+
+    Wire definition ``PoolInformation``.
 
     :ivar pool_id: ``poolId``: str.
     :ivar auto_pool_specification: ``autoPoolSpecification``: :class:`AutoPoolSpecification`.
@@ -2784,7 +2904,9 @@ class PoolInformation(Model):
 
 
 class JobNetworkConfiguration(Model):
-    """Wire model ``JobNetworkConfiguration``.
+    """The subnet a job's tasks run in.
+
+    Wire definition ``JobNetworkConfiguration``.
 
     :ivar subnet_id: ``subnetId``: str. Required when sent.
     """
@@ -2807,7 +2929,9 @@ class JobNetworkConfiguration(Model):
 
 
 class NameValuePair(Model):
-    """Wire model ``NameValuePair``.
+    """A name/value pair in error details.
+
+    Wire definition ``NameValuePair``.
 
     :ivar name: ``name``: str.
     :ivar value: ``value``: str.
@@ -2837,7 +2961,9 @@ class NameValuePair(Model):
 
 
 class JobSchedulingError(Model):
-    """Wire model ``JobSchedulingError``.
+    """Why the service could not start scheduling a job (for example a bad auto pool).
+
+    Wire definition ``JobSchedulingError``.
 
     :ivar category: ``category``: :class:`ErrorCategory`. Required when sent.
     :ivar code: ``code``: str.
@@ -2881,7 +3007,9 @@ class JobSchedulingError(Model):
 
 
 class JobExecutionInformation(Model):
-    """Wire model ``JobExecutionInformation``.
+    """When and where a job ran, and why it ended.
+
+    Wire definition ``JobExecutionInformation``.
 
     :ivar start_time: ``startTime``: datetime (UTC). Required when sent.
     :ivar end_time: ``endTime``: datetime (UTC).
@@ -2932,7 +3060,9 @@ class JobExecutionInformation(Model):
 
 
 class JobStatistics(Model):
-    """Wire model ``JobStatistics``.
+    """Resource usage and task totals of a job (with ``expand='stats'``).
+
+    Wire definition ``JobStatistics``.
 
     :ivar url: ``url``: str. Required when sent.
     :ivar start_time: ``startTime``: datetime (UTC). Required when sent.
@@ -3046,7 +3176,9 @@ class JobStatistics(Model):
 
 
 class CloudJob(Model):
-    """Wire model ``CloudJob``.
+    """A job as the service reports it: settings, state, times and optional statistics.
+
+    Wire definition ``CloudJob``.
 
     :ivar id: ``id``: str.
     :ivar display_name: ``displayName``: str.
@@ -3244,7 +3376,9 @@ class CloudJob(Model):
 
 
 class TaskContainerExecutionInformation(Model):
-    """Wire model ``TaskContainerExecutionInformation``.
+    """The container a task ran in.
+
+    Wire definition ``TaskContainerExecutionInformation``.
 
     :ivar container_id: ``containerId``: str.
     :ivar state: ``state``: str.
@@ -3281,7 +3415,9 @@ class TaskContainerExecutionInformation(Model):
 
 
 class TaskFailureInformation(Model):
-    """Wire model ``TaskFailureInformation``.
+    """Why a task failed.
+
+    Wire definition ``TaskFailureInformation``.
 
     :ivar category: ``category``: :class:`ErrorCategory`. Required when sent.
     :ivar code: ``code``: str.
@@ -3325,7 +3461,9 @@ class TaskFailureInformation(Model):
 
 
 class JobPreparationTaskExecutionInformation(Model):
-    """Wire model ``JobPreparationTaskExecutionInformation``.
+    """How a job's preparation task ran on one node.
+
+    Wire definition ``JobPreparationTaskExecutionInformation``.
 
     :ivar start_time: ``startTime``: datetime (UTC). Required when sent.
     :ivar end_time: ``endTime``: datetime (UTC).
@@ -3418,7 +3556,9 @@ class JobPreparationTaskExecutionInformation(Model):
 
 
 class JobReleaseTaskExecutionInformation(Model):
-    """Wire model ``JobReleaseTaskExecutionInformation``.
+    """How a job's release task ran on one node.
+
+    Wire definition ``JobReleaseTaskExecutionInformation``.
 
     :ivar start_time: ``startTime``: datetime (UTC). Required when sent.
     :ivar end_time: ``endTime``: datetime (UTC).
@@ -3497,7 +3637,9 @@ class JobReleaseTaskExecutionInformation(Model):
 
 
 class JobPreparationAndReleaseTaskExecutionInformation(Model):
-    """Wire model ``JobPreparationAndReleaseTaskExecutionInformation``.
+    """How a job's preparation and release tasks ran on one node.
+
+    Wire definition ``JobPreparationAndReleaseTaskExecutionInformation``.
 
     :ivar pool_id: ``poolId``: str.
     :ivar node_id: ``nodeId``: str.
@@ -3548,7 +3690,9 @@ class JobPreparationAndReleaseTaskExecutionInformation(Model):
 
 
 class CloudJobListPreparationAndReleaseTaskStatusResult(Model):
-    """Wire model ``CloudJobListPreparationAndReleaseTaskStatusResult``.
+    """One page of preparation/release task status entries.
+
+    Wire definition ``CloudJobListPreparationAndReleaseTaskStatusResult``.
 
     :ivar value: ``value``: list of :class:`JobPreparationAndReleaseTaskExecutionInformation`.
     :ivar odata_next_link: ``odata.nextLink``: str.
@@ -3578,7 +3722,9 @@ class CloudJobListPreparationAndReleaseTaskStatusResult(Model):
 
 
 class CloudJobListResult(Model):
-    """Wire model ``CloudJobListResult``.
+    """One page of a job listing.
+
+    Wire definition ``CloudJobListResult``.
 
     :ivar value: ``value``: list of :class:`CloudJob`.
     :ivar odata_next_link: ``odata.nextLink``: str.
@@ -3608,7 +3754,9 @@ class CloudJobListResult(Model):
 
 
 class JobAddParameter(Model):
-    """Wire model ``JobAddParameter``.
+    """The definition of a job to create with ``add``.
+
+    Wire definition ``JobAddParameter``.
 
     :ivar id: ``id``: str. Required when sent.
     :ivar display_name: ``displayName``: str.
@@ -3736,7 +3884,9 @@ class JobAddParameter(Model):
 
 
 class JobDisableParameter(Model):
-    """Wire model ``JobDisableParameter``.
+    """The body of ``disable``: what to do with running tasks.
+
+    Wire definition ``JobDisableParameter``.
 
     :ivar disable_tasks: ``disableTasks``: :class:`DisableJobOption`. Required when sent.
     """
@@ -3759,7 +3909,9 @@ class JobDisableParameter(Model):
 
 
 class JobPatchParameter(Model):
-    """Wire model ``JobPatchParameter``.
+    """The properties ``patch`` changes; properties left unset stay as they are.
+
+    Wire definition ``JobPatchParameter``.
 
     :ivar priority: ``priority``: int.
     :ivar max_parallel_tasks: ``maxParallelTasks``: int.
@@ -3824,7 +3976,9 @@ class JobPatchParameter(Model):
 
 
 class JobTerminateParameter(Model):
-    """Wire model ``JobTerminateParameter``.
+    """The body of ``terminate``: the reason to record.
+
+    Wire definition ``JobTerminateParameter``.
 
     :ivar terminate_reason: ``terminateReason``: str.
     """
@@ -3847,7 +4001,9 @@ class JobTerminateParameter(Model):
 
 
 class JobUpdateParameter(Model):
-    """Wire model ``JobUpdateParameter``.
+    """The full set of updatable properties ``update`` (PUT) replaces.
+
+    Wire definition ``JobUpdateParameter``.
 
     :ivar priority: ``priority``: int.
     :ivar max_parallel_tasks: ``maxParallelTasks``: int.
@@ -3912,7 +4068,9 @@ class JobUpdateParameter(Model):
 
 
 class TaskCounts(Model):
-    """Wire model ``TaskCounts``.
+    """Numbers of a job's tasks by state.
+
+    Wire definition ``TaskCounts``.
 
     :ivar active: ``active``: int. Required when sent.
     :ivar running: ``running``: int. Required when sent.
@@ -3963,7 +4121,9 @@ class TaskCounts(Model):
 
 
 class TaskSlotCounts(Model):
-    """Wire model ``TaskSlotCounts``.
+    """Numbers of task slots used by a job's tasks, by state.
+
+    Wire definition ``TaskSlotCounts``.
 
     :ivar active: ``active``: int. Required when sent.
     :ivar running: ``running``: int. Required when sent.
@@ -4014,7 +4174,9 @@ class TaskSlotCounts(Model):
 
 
 class TaskCountsResult(Model):
-    """Wire model ``TaskCountsResult``.
+    """Task and task-slot counts of a job, from ``get_task_counts``.
+
+    Wire definition ``TaskCountsResult``.
 
     :ivar task_counts: ``taskCounts``: :class:`TaskCounts`. Required when sent.
     :ivar task_slot_counts: ``taskSlotCounts``: :class:`TaskSlotCounts`. Required when sent.
