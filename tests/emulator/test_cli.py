@@ -80,6 +80,7 @@ async def test_cli_serves_and_stops_cleanly(sig: int) -> None:
     assert code == 0, err
     assert "Emulator stopped." in out
     assert "Traceback" not in err
+    assert "reachable from the network" not in err  # loopback by default: no exposure warning
 
 
 async def test_cli_uses_the_given_key_and_requires_auth_by_default() -> None:

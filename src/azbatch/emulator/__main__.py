@@ -22,7 +22,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m azbatch.emulator", description="Local in-memory emulator of the Azure Batch job API."
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to bind (default: 127.0.0.1); anything but loopback exposes the emulator to the network",
+    )
     parser.add_argument("--port", type=int, default=0, help="TCP port; 0 picks a free one (default: 0)")
     parser.add_argument("--account", default="emulator", help="Batch account name (default: emulator)")
     parser.add_argument("--key", default=None, help="base64 account key (default: random per run)")
@@ -52,14 +56,19 @@ def _banner(emu: BatchEmulator) -> str:
     return "\n".join(lines)
 
 
-async def serve(args: argparse.Namespace) -> None:
-    """Run the emulator described by ``args`` until SIGINT/SIGTERM."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        # Not available on Windows' proactor loop; Ctrl-C then arrives as KeyboardInterrupt instead.
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
+async def serve(args: argparse.Namespace, stop: asyncio.Event | None = None) -> None:
+    """Run the emulator described by ``args`` until SIGINT/SIGTERM (or until ``stop`` is set, if given).
+
+    A ``--host`` that is not loopback makes ``BatchEmulator.start`` log a warning that the emulator is
+    reachable from the network; :func:`main`'s logging setup prints it on stderr.
+    """
+    if stop is None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            # Not available on Windows' proactor loop; Ctrl-C then arrives as KeyboardInterrupt instead.
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stop.set)
     emulator = BatchEmulator(
         account=args.account,
         key=args.key,

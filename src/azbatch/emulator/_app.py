@@ -6,7 +6,8 @@ Middleware, outermost first:
    asked), turns :class:`BatchApiError`, :class:`AuthError` and aiohttp's HTTP errors into Batch error
    bodies, logs and hides anything unexpected behind a 500 ``InternalError``, and records the request;
 2. fault injection (:mod:`._faults`);
-3. authentication (:class:`EmulatorAuth`), for everything except the admin API and the token route.
+3. access control: the admin API answers loopback callers only (403 otherwise); everything else except
+   the token route goes through authentication (:class:`EmulatorAuth`).
 
 Batch handlers then check the query (``api-version`` and the parameters each operation takes), the
 ``Content-Length`` of writes, the conditional headers, and the JSON body, before calling the store.
@@ -35,6 +36,7 @@ from . import _errors as err
 from ._auth import AuthError, EmulatorAuth
 from ._errors import BatchApiError
 from ._faults import FaultInjector, FaultRule, normalize_operation
+from ._net import is_loopback_address
 from ._odata import FilterError, Predicate, compile_filter, parse_expand, parse_select, project
 from ._paging import SKIPTOKEN, TokenError, decode_token, encode_token, next_link
 from ._store import (
@@ -663,6 +665,26 @@ class _AdminApi:
 # ---------------------------------------------------------------------------------------- middleware
 
 
+def is_admin_request(request: web.Request) -> bool:
+    """True for a request to the admin API: its path, or the route it matched, is under ``/_emulator``."""
+    path = request.path
+    if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
+        return True
+    resource = getattr(request.match_info.route, "resource", None)
+    canonical = getattr(resource, "canonical", None)
+    return isinstance(canonical, str) and canonical.startswith(ADMIN_PREFIX + "/")
+
+
+def check_admin_caller(request: web.Request) -> None:
+    """Raise 403 ``InsufficientAccountPermissions`` unless the TCP peer of ``request`` is loopback.
+
+    ``request.remote`` is the socket's peer address (aiohttp only changes it when a middleware clones the
+    request with another ``remote``); forwarding headers are not trusted.
+    """
+    if not is_loopback_address(request.remote):
+        raise err.admin_not_local(request.remote)
+
+
 def _operation(request: web.Request, token_path: str) -> str | None:
     """The operationId the request was routed to (None for the admin API and unknown routes)."""
     if request.path == token_path:
@@ -698,7 +720,7 @@ def _make_middlewares(faults: FaultInjector, auth: EmulatorAuth, log: RequestLog
     async def boundary(request: web.Request, handler: _Handler) -> web.StreamResponse:
         request[_REQUEST_ID] = str(uuid.uuid4())
         operation = _operation(request, auth.identity_endpoint_path)
-        admin = request.path.startswith(ADMIN_PREFIX + "/")
+        admin = is_admin_request(request)
         try:
             try:
                 response = await handler(request)
@@ -730,7 +752,7 @@ def _make_middlewares(faults: FaultInjector, auth: EmulatorAuth, log: RequestLog
 
     @web.middleware
     async def inject(request: web.Request, handler: _Handler) -> web.StreamResponse:
-        if request.path.startswith(ADMIN_PREFIX + "/"):
+        if is_admin_request(request):
             return await handler(request)
         rule = faults.pick(request.method, request.path, _operation(request, auth.identity_endpoint_path))
         if rule is None:
@@ -739,12 +761,14 @@ def _make_middlewares(faults: FaultInjector, auth: EmulatorAuth, log: RequestLog
         return await _apply_fault(request, handler, rule)
 
     @web.middleware
-    async def authenticate(request: web.Request, handler: _Handler) -> web.StreamResponse:
-        if not (request.path.startswith(ADMIN_PREFIX + "/") or request.path == auth.identity_endpoint_path):
+    async def guard(request: web.Request, handler: _Handler) -> web.StreamResponse:
+        if is_admin_request(request):
+            check_admin_caller(request)
+        elif request.path != auth.identity_endpoint_path:
             auth.verify(request)
         return await handler(request)
 
-    return [boundary, inject, authenticate]
+    return [boundary, inject, guard]
 
 
 async def _apply_fault(request: web.Request, handler: _Handler, rule: FaultRule) -> web.StreamResponse:

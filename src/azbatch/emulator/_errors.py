@@ -214,6 +214,17 @@ def missing_content_length() -> BatchApiError:
     return BatchApiError(411, "MissingContentLengthHeader", "The request has no Content-Length header.")
 
 
+def admin_not_local(remote: str | None) -> BatchApiError:
+    """403 for an admin API (``/_emulator/*``) request from a caller that is not on loopback."""
+    return BatchApiError(
+        403,
+        "InsufficientAccountPermissions",
+        "The emulator's admin API (/_emulator/*) answers only requests from a loopback address "
+        "(127.0.0.0/8 or ::1).",
+        [("Reason", "admin API is loopback-only"), ("RemoteAddress", remote or "unknown")],
+    )
+
+
 def internal_error() -> BatchApiError:
     """500 for anything unexpected; the real exception is logged, never sent."""
     return BatchApiError(500, "InternalError", "The emulator hit an unexpected error; retrying may succeed.")

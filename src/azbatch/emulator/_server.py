@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import secrets
 import threading
 import time
@@ -17,11 +18,14 @@ from azure.core.credentials import AccessToken, AzureNamedKeyCredential
 from ._app import RequestLog, create_app
 from ._auth import IDENTITY_API_VERSION, EmulatorAuth
 from ._faults import FaultInjector
+from ._net import network_exposure_warning
 from ._store import EmulatorStore
 
 __all__ = ["BatchEmulator", "EmulatorTokenCredential", "generate_key"]
 
 _THREAD_START_TIMEOUT_S = 30.0
+
+logger = logging.getLogger("azbatch.emulator")
 
 
 def generate_key() -> str:
@@ -112,6 +116,11 @@ class BatchEmulator:
     the CLI flags: ``key`` defaults to a fresh random key, ``port`` 0 picks a free port, ``auth`` False
     accepts unauthenticated requests, ``transition_ms`` sets how long transient job states last and
     ``seed`` makes fault probabilities and generated auto-pool ids reproducible.
+
+    ``host`` defaults to ``127.0.0.1``. Any address that is not loopback (``0.0.0.0``, a LAN address,
+    a host name other than ``localhost``) makes the emulator reachable from the network; ``start``
+    then logs a warning on the ``azbatch.emulator`` logger. The admin API answers loopback callers only
+    wherever it is bound.
     """
 
     def __init__(
@@ -188,6 +197,11 @@ class BatchEmulator:
         """Bind the port and start serving in the running event loop."""
         if self._runner is not None:
             raise RuntimeError("the emulator is already running")
+        exposure = network_exposure_warning(self.host)
+        if exposure is not None:
+            # Logged rather than raised as a Python warning: binding a network address is allowed, just
+            # never quietly. The CLI's logging setup prints it on stderr.
+            logger.warning("%s", exposure)
         app = create_app(self.store, self.faults, self.auth, self.request_log, info=self.info)
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
