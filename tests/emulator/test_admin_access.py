@@ -160,7 +160,7 @@ async def seen_from(remote: str | None) -> AsyncIterator[Seen]:
         yield Seen(client, store, faults)
 
 
-ADMIN_CALLS = [
+ADMIN_CALLS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", "/_emulator/info", None),
     ("POST", "/_emulator/reset", {}),
     ("PUT", "/_emulator/config", {"transitionMs": 5}),

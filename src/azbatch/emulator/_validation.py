@@ -12,13 +12,31 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from . import _errors as err
+from ._time import TICKS_PER_SECOND
 
 _ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
-_DURATION_RE = re.compile(r"P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?")
+_DURATION_RE = re.compile(
+    r"P(?=\d|T\d)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?"
+    r"(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)(?:\.(\d+))?S)?)?"
+)
+_TICKS_PER_DAY = 86_400 * TICKS_PER_SECOND
+MAX_DURATION = "P10675199DT2H48M5.4775807S"
+"""The largest duration the service takes or returns: .NET ``TimeSpan.MaxValue``."""
+MAX_DURATION_TICKS = 2**63 - 1
+"""``TimeSpan.MaxValue`` in 100 ns ticks (``Int64.MaxValue``)."""
 _ON_ALL_TASKS_COMPLETE = frozenset({"noaction", "terminatejob"})
 _ON_TASK_FAILURE = frozenset({"noaction", "performexitoptionsjobaction"})
 _DISABLE_OPTIONS = frozenset({"requeue", "terminate", "wait"})
 _POOL_LIFETIME = frozenset({"job", "jobschedule"})
+# Duration properties inside definitions that are otherwise stored as sent (BatchService.json, format
+# "duration", reachable from JobAddParameter).
+_TASK_CONSTRAINT_DURATIONS = ("constraints.maxWallClockTime", "constraints.retentionTime")
+_RELEASE_TASK_DURATIONS = ("maxWallClockTime", "retentionTime")
+_POOL_DURATIONS = (
+    "resizeTimeout",
+    "autoScaleEvaluationInterval",
+    "upgradePolicy.rollingUpgradePolicy.pauseTimeBetweenBatches",
+)
 TASK_STATES = frozenset({"running", "completed"})
 TASK_RESULTS = frozenset({"success", "failure"})
 
@@ -95,11 +113,49 @@ def as_enum(value: Any, name: str, allowed: frozenset[str]) -> str:
     return str(value)
 
 
+def duration_ticks(text: str) -> int | None:
+    """The ISO 8601 duration ``text`` in 100 ns ticks, exactly (integers only), or None if malformed.
+
+    Years count 365 days, months 30 and weeks 7, as the service's .NET parser counts them; fractional
+    seconds beyond 7 digits are truncated, never rounded up. No upper bound is applied here.
+    """
+    match = _DURATION_RE.fullmatch(text)
+    if match is None:
+        return None
+    years, months, weeks, days, hours, minutes, seconds, fraction = (g or "" for g in match.groups())
+    total_days = int(years or 0) * 365 + int(months or 0) * 30 + int(weeks or 0) * 7 + int(days or 0)
+    total_seconds = (int(hours or 0) * 60 + int(minutes or 0)) * 60 + int(seconds or 0)
+    return total_days * _TICKS_PER_DAY + total_seconds * TICKS_PER_SECOND + int((fraction + "0000000")[:7])
+
+
 def as_duration(value: Any, name: str) -> str:
+    """Check an ISO 8601 duration property: well formed, not negative, at most ``TimeSpan.MaxValue``."""
     text = as_string(value, name)
-    if not _DURATION_RE.fullmatch(text):
+    if text.startswith("-"):
+        raise err.invalid_property(name, value, "a negative duration is not allowed here")
+    ticks = duration_ticks(text)
+    if ticks is None:
         raise err.invalid_property(name, value, "expected an ISO 8601 duration such as PT1H")
+    if ticks > MAX_DURATION_TICKS:
+        raise err.invalid_property(
+            name, value, f"longer than the largest duration the service accepts ({MAX_DURATION})"
+        )
     return text
+
+
+def check_durations(obj: Mapping[str, Any], paths: Iterable[str], prefix: str) -> None:
+    """Check the duration properties at the dotted ``paths`` of ``obj`` wherever they are present.
+
+    Used for definitions that are otherwise stored as sent (tasks, auto-pool specifications): a missing
+    or non-object parent, or a null value, is skipped; a value that is there must be a valid duration.
+    """
+    for path in paths:
+        node: Any = obj
+        *parents, leaf = path.split(".")
+        for part in parents:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict) and node.get(leaf) is not None:
+            as_duration(node[leaf], prefix + path)
 
 
 def check_job_id(value: Any, name: str = "id") -> str:
@@ -185,10 +241,18 @@ def _pool_info(value: Any) -> dict[str, Any]:
         if pool.get("vmSize") is None:
             raise err.missing_property(where + "pool.vmSize")
         as_string(pool["vmSize"], where + "pool.vmSize")
+        check_durations(pool, _POOL_DURATIONS, where + "pool.")
     return {"autoPoolSpecification": copy.deepcopy(auto)}
 
 
-def _task(value: Any, name: str, *, id_required: bool, default_id: str | None) -> dict[str, Any]:
+def _task(
+    value: Any,
+    name: str,
+    *,
+    id_required: bool,
+    default_id: str | None,
+    durations: tuple[str, ...] = _TASK_CONSTRAINT_DURATIONS,
+) -> dict[str, Any]:
     # Task definitions are stored as sent; only the properties the service cannot do without are checked.
     obj = copy.deepcopy(as_object(value, name))
     if obj.get("id") is None:
@@ -201,6 +265,7 @@ def _task(value: Any, name: str, *, id_required: bool, default_id: str | None) -
     if obj.get("commandLine") is None:
         raise err.missing_property(name + ".commandLine")
     as_string(obj["commandLine"], name + ".commandLine")
+    check_durations(obj, durations, name + ".")
     return obj
 
 
@@ -227,7 +292,11 @@ def validate_add(body: Mapping[str, Any]) -> dict[str, Any]:
         )
     if body.get("jobReleaseTask") is not None:
         props["jobReleaseTask"] = _task(
-            body["jobReleaseTask"], "jobReleaseTask", id_required=False, default_id="jobrelease"
+            body["jobReleaseTask"],
+            "jobReleaseTask",
+            id_required=False,
+            default_id="jobrelease",
+            durations=_RELEASE_TASK_DURATIONS,
         )
     if body.get("commonEnvironmentSettings") is not None:
         props["commonEnvironmentSettings"] = _pairs(
