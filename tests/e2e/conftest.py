@@ -2,7 +2,8 @@
 
 Nothing here replaces a transport or a policy: every request goes through the client's own pipeline
 (azure-core's aiohttp transport for ``azbatch.aio.BatchClient``, its requests transport for the sync
-``azbatch.BatchClient``) over a loopback socket to :class:`azbatch.emulator.BatchEmulator`.
+``azbatch.BatchClient``) over a loopback socket to :class:`azbatch.emulator.BatchEmulator`. The one
+hook, :func:`record_sleeps`, only records the waits the retry policy asks the transport for.
 """
 
 from __future__ import annotations
@@ -68,6 +69,23 @@ async def client(batch_emulator: BatchEmulator) -> AsyncIterator[BatchClient]:
     """An open Shared Key async client for the test's emulator, closed after the test."""
     async with new_client(batch_emulator) as opened:
         yield opened
+
+
+def record_sleeps(client: BatchClient, monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Record, instead of sleeping, every wait the client's retry policy asks its transport for.
+
+    azure-core's retry policy waits by calling ``transport.sleep(seconds)`` (for Retry-After and for the
+    backoff alike), so the returned list shows exactly which waits were asked for, with no wall clock
+    involved and no time spent. Everything else about the default transport is unchanged.
+    """
+    transport = client._pipeline._transport  # the default transport the client built
+    slept: list[float] = []
+
+    async def sleep(duration: float) -> None:
+        slept.append(duration)
+
+    monkeypatch.setattr(transport, "sleep", sleep)
+    return slept
 
 
 async def wait_for_state(

@@ -2,12 +2,13 @@
 
 The emulator's fault rules count how often they fired and its request log counts every answered
 request (status 0 = a connection reset on purpose), so each test checks how many attempts were made.
-Backoff is near zero (``retry_backoff_factor=0.01``); only two tests let a ``Retry-After: 1`` be honoured.
+Backoff is near zero (``retry_backoff_factor=0.01``). Waits are never measured with a clock (a loaded CI
+machine makes timed asserts flaky): where a wait matters, :func:`record_sleeps` records the seconds the
+retry policy asked the transport to sleep, without sleeping; a slow answer is shown to be skipped by a
+read timeout shorter than its delay firing and a longer one not firing.
 """
 
 from __future__ import annotations
-
-import time
 
 import pytest
 from azure.core.exceptions import (
@@ -20,7 +21,7 @@ from azbatch import BatchServiceError, models
 from azbatch.aio import BatchClient
 from azbatch.emulator import BatchEmulator
 
-from .conftest import new_client, new_job, unique_id
+from .conftest import new_client, new_job, record_sleeps, unique_id
 
 pytestmark = pytest.mark.batch_emulator(transition_ms=0)
 
@@ -35,30 +36,29 @@ async def add_job(client: BatchClient) -> str:
 
 
 async def test_503_with_retry_after_is_honoured_then_succeeds(
-    client: BatchClient, batch_emulator: BatchEmulator
+    client: BatchClient, batch_emulator: BatchEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     job_id = await add_job(client)
-    rule = batch_emulator.faults.server_busy(operation="get", times=1, retry_after=1)
-    started = time.monotonic()
+    slept = record_sleeps(client, monkeypatch)
+    rule = batch_emulator.faults.server_busy(operation="get", times=1, retry_after=7)
     job = await client.jobs.get(job_id)
-    elapsed = time.monotonic() - started
     assert job.id == job_id
     assert rule.fired == 1
     assert batch_emulator.request_log.count(operation="get", status=503) == 1
     assert batch_emulator.request_log.count(operation="get", status=200) == 1
-    # The backoff alone would be 0.01 s: the wait came from Retry-After.
-    assert elapsed >= 0.9
+    # One wait, of exactly the Retry-After seconds (the backoff alone would be 0 on a first retry).
+    assert slept == [7]
 
 
 async def test_429_on_a_post_is_retried_because_of_retry_after(
-    client: BatchClient, batch_emulator: BatchEmulator
+    client: BatchClient, batch_emulator: BatchEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """POST is not idempotent, so azure-core retries a 429 on it only because Retry-After says so."""
+    slept = record_sleeps(client, monkeypatch)
     rule = batch_emulator.faults.throttle(operation="add", times=1, retry_after=1)
     job_id = unique_id("throttled")
-    started = time.monotonic()
     result = await client.jobs.add(new_job(job_id))
-    assert time.monotonic() - started >= 0.9
+    assert slept == [1]  # the Retry-After wait was asked for before the second attempt
     assert result.etag
     assert rule.fired == 1
     assert batch_emulator.request_log.count(operation="add", status=429) == 1
@@ -125,13 +125,15 @@ async def test_retries_exhausted_surface_the_last_error(batch_emulator: BatchEmu
     assert batch_emulator.request_log.count(operation="get", status=500) == 3
 
 
-async def test_retry_total_zero_surfaces_server_busy(batch_emulator: BatchEmulator) -> None:
+async def test_retry_total_zero_surfaces_server_busy(
+    batch_emulator: BatchEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     rule = batch_emulator.faults.server_busy(operation="get", times=1, retry_after=1)
     async with new_client(batch_emulator, retry_total=0) as client:
-        started = time.monotonic()
+        slept = record_sleeps(client, monkeypatch)
         with pytest.raises(BatchServiceError) as caught:
             await client.jobs.get("anything")
-        assert time.monotonic() - started < 0.9  # no Retry-After wait when no retry is left
+        assert slept == []  # no Retry-After wait when no retry is left
         err = caught.value
         assert type(err) is BatchServiceError
         assert (err.status_code, err.code) == (503, "ServerBusy")
@@ -246,20 +248,42 @@ async def test_a_reset_on_a_post_is_not_retried(client: BatchClient, batch_emula
     assert batch_emulator.store.job_ids() == [job_id]
 
 
+def answered_gets(emulator: BatchEmulator) -> list[str | None]:
+    """The fault kind (None: no fault) of every get the emulator has answered so far, oldest first."""
+    recent = emulator.request_log.snapshot()["recent"]
+    return [entry["fault"] for entry in recent if entry["operation"] == "Job_Get"]
+
+
 async def test_a_slow_answer_times_out_and_is_retried(
     client: BatchClient, batch_emulator: BatchEmulator
 ) -> None:
+    """A read timeout shorter than the delay fires (and the retry, not delayed, answers); one longer than
+    the delay does not fire (the delayed answer itself arrives). No clock is read: the client and the
+    emulator share one event loop, and the client's read timer is armed before the emulator's delay
+    starts, so a timeout shorter than the delay always fires first."""
     job_id = await add_job(client)
+
+    # Longer than the delay: one request, answered late but normally, and nothing retried. (First, so
+    # that no earlier delayed answer is still pending and logged meanwhile.)
+    rule = batch_emulator.faults.slow(100, operation="get", times=1)
+    job = await client.jobs.get(job_id, read_timeout=30)
+    assert job.id == job_id
+    assert rule.fired == 1
+    assert answered_gets(batch_emulator) == ["delay"]
+
+    # Shorter than the delay, no retry left: the timeout surfaces.
     rule = batch_emulator.faults.slow(800, operation="get", times=1)
-    started = time.monotonic()
+    with pytest.raises(ServiceResponseTimeoutError):
+        await client.jobs.get(job_id, read_timeout=0.2, retry_total=0)
+    assert rule.fired == 1
+
+    # Shorter than the delay, retries allowed: the attempt times out and the retry answers. Had the
+    # client waited for the slow answer, no second (unfaulted) request would have been made.
+    rule = batch_emulator.faults.slow(800, operation="get", times=1)
     job = await client.jobs.get(job_id, read_timeout=0.2)
     assert job.id == job_id
     assert rule.fired == 1
-    assert time.monotonic() - started < 0.7  # did not wait for the slow answer
-
-    batch_emulator.faults.slow(800, operation="get", times=1)
-    with pytest.raises(ServiceResponseTimeoutError):
-        await client.jobs.get(job_id, read_timeout=0.2, retry_total=0)
+    assert None in answered_gets(batch_emulator)  # the retry was answered without the delay
 
 
 @pytest.mark.batch_emulator(transition_ms=60_000)

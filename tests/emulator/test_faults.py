@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import time
+import asyncio
 
 import aiohttp
 import pytest
 
 from azbatch.emulator import BatchEmulator
 
-from ._client import Api, assert_batch_error
+from ._client import API_VERSION, Api, assert_batch_error
 
 
 async def test_throttle_with_retry_after(api: Api, emu: BatchEmulator) -> None:
@@ -65,14 +65,31 @@ async def test_reset_after_a_write_was_applied(api: Api, emu: BatchEmulator) -> 
     assert_batch_error(retry, 409, "JobExists")
 
 
+def list_faults(emu: BatchEmulator) -> list[str | None]:
+    """The fault kind (None: no fault) of every list request answered so far, oldest first."""
+    return [e["fault"] for e in emu.request_log.snapshot()["recent"] if e["operation"] == "Job_List"]
+
+
 async def test_slow_response(api: Api, emu: BatchEmulator) -> None:
-    emu.faults.slow(150, operation="list")
-    started = time.monotonic()
+    """No clock is read. The client and the emulator share one event loop and the client's read timer is
+    armed before the emulator's delay starts, so a read timeout shorter than the delay always fires and
+    one far longer than the delay never does."""
+    url = f"{api.endpoint}/jobs?api-version={API_VERSION}"
+    # A read timeout longer than the delay: the answer is normal, just late.
+    rule = emu.faults.slow(150, operation="list")
+    reply = await api.url("GET", url, timeout=aiohttp.ClientTimeout(sock_read=30))
+    assert reply.status == 200 and reply.body["value"] == []
+    assert rule.fired == 1 and rule.exhausted
+    assert list_faults(emu) == ["delay"]
+    # The rule is used up: the next list is not delayed.
     assert (await api.call("GET", "/jobs")).status == 200
-    assert time.monotonic() - started >= 0.15
-    started = time.monotonic()
-    await api.call("GET", "/jobs")
-    assert time.monotonic() - started < 0.15
+    assert list_faults(emu) == ["delay", None]
+
+    # A read timeout shorter than the delay fires before any byte of the answer arrives.
+    rule = emu.faults.slow(300, operation="list")
+    with pytest.raises(asyncio.TimeoutError):  # aiohttp.ServerTimeoutError derives from it
+        await api.url("GET", url, timeout=aiohttp.ClientTimeout(sock_read=0.05))
+    assert rule.fired == 1
 
 
 async def test_path_and_method_matching(api: Api, emu: BatchEmulator) -> None:
