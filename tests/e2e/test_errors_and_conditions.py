@@ -20,6 +20,9 @@ from azure.core.exceptions import (
     ResourceNotFoundError,
     ResourceNotModifiedError,
 )
+from azure.core.pipeline import PipelineRequest
+from azure.core.pipeline.policies import SansIOHTTPPolicy
+from azure.core.rest import HttpRequest
 
 from azbatch import (
     BatchConflictError,
@@ -33,6 +36,7 @@ from azbatch import (
 )
 from azbatch.aio import BatchClient
 from azbatch.emulator import BatchEmulator
+from azbatch.exceptions import error_from_response
 
 from .conftest import POOL_ID, new_job, unique_id
 
@@ -474,6 +478,73 @@ async def test_update_and_patch_bodies_rejected_by_the_service(client: BatchClie
     with pytest.raises(BatchServiceError) as caught:
         await client.jobs.patch(job_id, {"constraints": {"maxWallClockTime": "forever"}})
     assert_batch_error(caught.value, 400, "InvalidPropertyValue")
+
+    # Longer than the service's largest duration (.NET TimeSpan.MaxValue): refused, nothing stored.
+    before = (await client.jobs.get(job_id)).etag
+    with pytest.raises(BatchServiceError) as caught:
+        await client.jobs.patch(job_id, {"constraints": {"maxWallClockTime": "P99999999999999999999D"}})
+    assert_batch_error(caught.value, 400, "InvalidPropertyValue")
+    assert values_of(caught.value)["PropertyName"] == "constraints.maxWallClockTime"
+    assert (await client.jobs.get(job_id)).etag == before
+
+
+# A body that is not JSON cannot come from the client's own operations (they always serialise JSON), so
+# these two tests put raw bytes on the wire through the client's real pipeline: Shared Key signing,
+# retry policy and the default aiohttp transport all still apply.
+
+API_VERSION = "2024-02-01.19.0"
+NOT_JSON = b'{"id": "half-written", "poolInfo": '
+
+
+async def test_a_body_that_is_not_json_through_the_pipeline(
+    client: BatchClient, batch_emulator: BatchEmulator
+) -> None:
+    request = HttpRequest(
+        "POST",
+        f"{batch_emulator.endpoint}/jobs",
+        params={"api-version": API_VERSION},
+        headers={"Content-Type": "application/json; odata=minimalmetadata"},
+        content=NOT_JSON,
+    )
+    pipeline_response = await client.jobs._pipeline.run(request)
+    response = pipeline_response.http_response
+    await response.read()
+    assert response.status_code == 400
+    err = error_from_response(response)
+    assert type(err) is BatchServiceError
+    assert_batch_error(err, 400, "InvalidRequestBody")
+    assert "not valid JSON" in str(values_of(err)["Reason"])
+    assert batch_emulator.store.job_ids() == []
+    assert batch_emulator.request_log.count(operation="add", status=400) == 1  # signed, not a 403
+
+
+class ReplaceBody(SansIOHTTPPolicy[HttpRequest, Any]):
+    """A per-call policy that swaps the JSON the operation built for raw bytes (before signing)."""
+
+    def __init__(self, content: bytes) -> None:
+        self.content = content
+
+    def on_request(self, request: PipelineRequest[HttpRequest]) -> None:
+        old = request.http_request
+        headers = {k: v for k, v in old.headers.items() if k.lower() != "content-length"}
+        request.http_request = HttpRequest(old.method, old.url, headers=headers, content=self.content)
+
+
+async def test_a_body_that_is_not_json_raises_from_the_operation(batch_emulator: BatchEmulator) -> None:
+    job_id = unique_id("raw")
+    async with BatchClient(
+        batch_emulator.endpoint,
+        batch_emulator.credential,
+        retry_total=0,
+        per_call_policies=[ReplaceBody(NOT_JSON)],
+    ) as client:
+        with pytest.raises(BatchServiceError) as caught:
+            await client.jobs.add(new_job(job_id))
+    err = caught.value
+    assert type(err) is BatchServiceError
+    assert_batch_error(err, 400, "InvalidRequestBody")
+    assert err.code == BatchErrorCode.INVALID_REQUEST_BODY
+    assert batch_emulator.store.job_ids() == []
 
 
 async def test_invalid_filter_fails_when_iterated(client: BatchClient) -> None:

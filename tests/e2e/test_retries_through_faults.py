@@ -125,6 +125,29 @@ async def test_retries_exhausted_surface_the_last_error(batch_emulator: BatchEmu
     assert batch_emulator.request_log.count(operation="get", status=500) == 3
 
 
+@pytest.mark.parametrize("retry_after", [0, 1])
+async def test_429_until_retries_are_exhausted(
+    batch_emulator: BatchEmulator, monkeypatch: pytest.MonkeyPatch, retry_after: int
+) -> None:
+    """Throttled on every attempt: after the one retry allowed, the last 429 reaches the caller."""
+    rule = batch_emulator.faults.throttle(operation="get", times=None, retry_after=retry_after)
+    async with new_client(batch_emulator, retry_total=1) as client:
+        slept = record_sleeps(client, monkeypatch)
+        with pytest.raises(BatchServiceError) as caught:
+            await client.jobs.get("anything")
+    err = caught.value
+    assert type(err) is BatchServiceError
+    assert (err.status_code, err.code) == (429, "TooManyRequests")
+    assert err.request_id
+    assert err.response is not None and err.response.headers.get("Retry-After") == str(retry_after)
+    assert rule.fired == 2  # the first try and one retry
+    assert batch_emulator.request_log.count(operation="get", status=429) == 2
+    assert batch_emulator.request_log.count(operation="get") == 2
+    # One wait before the retry and none after the last attempt: Retry-After: 1 is honoured as is;
+    # Retry-After: 0 asks for none, and the first retry's exponential backoff is 0 too.
+    assert slept == ([1] if retry_after else [])
+
+
 async def test_retry_total_zero_surfaces_server_busy(
     batch_emulator: BatchEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
