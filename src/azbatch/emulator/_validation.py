@@ -20,6 +20,7 @@ _DURATION_RE = re.compile(
     r"(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)(?:\.(\d+))?S)?)?"
 )
 _TICKS_PER_DAY = 86_400 * TICKS_PER_SECOND
+_MAX_FIELD_DIGITS = 30
 MAX_DURATION = "P10675199DT2H48M5.4775807S"
 """The largest duration the service takes or returns: .NET ``TimeSpan.MaxValue``."""
 MAX_DURATION_TICKS = 2**63 - 1
@@ -117,14 +118,21 @@ def duration_ticks(text: str) -> int | None:
     """The ISO 8601 duration ``text`` in 100 ns ticks, exactly (integers only), or None if malformed.
 
     Years count 365 days, months 30 and weeks 7, as the service's .NET parser counts them; fractional
-    seconds beyond 7 digits are truncated, never rounded up. No upper bound is applied here.
+    seconds beyond 7 digits are truncated, never rounded up. No upper bound is applied here, except that
+    a field with more than 30 significant digits (far beyond ``TimeSpan.MaxValue`` in any unit) gives
+    ``MAX_DURATION_TICKS + 1`` instead of being converted: Python refuses to convert very long digit
+    strings to int, and a 1 MiB body could hold one.
     """
     match = _DURATION_RE.fullmatch(text)
     if match is None:
         return None
-    years, months, weeks, days, hours, minutes, seconds, fraction = (g or "" for g in match.groups())
-    total_days = int(years or 0) * 365 + int(months or 0) * 30 + int(weeks or 0) * 7 + int(days or 0)
-    total_seconds = (int(hours or 0) * 60 + int(minutes or 0)) * 60 + int(seconds or 0)
+    *fields, fraction = (g or "" for g in match.groups())
+    significant = [f.lstrip("0") for f in fields]
+    if any(len(f) > _MAX_FIELD_DIGITS for f in significant):
+        return MAX_DURATION_TICKS + 1
+    years, months, weeks, days, hours, minutes, seconds = (int(f or 0) for f in significant)
+    total_days = years * 365 + months * 30 + weeks * 7 + days
+    total_seconds = (hours * 60 + minutes) * 60 + seconds
     return total_days * _TICKS_PER_DAY + total_seconds * TICKS_PER_SECOND + int((fraction + "0000000")[:7])
 
 
