@@ -353,7 +353,10 @@ def test_casing_is_normalised_deep_inside_a_fetched_job() -> None:
                     "pool": {"vmSize": "s", "taskSchedulingPolicy": {"nodeFillType": "PACK"}},
                 }
             },
-            "executionInfo": {"startTime": "2020-01-01T00:00:00Z", "schedulingError": {"category": "UserError"}},
+            "executionInfo": {
+                "startTime": "2020-01-01T00:00:00Z",
+                "schedulingError": {"category": "UserError"},
+            },
         }
     )
     out = fetched.as_dict()
