@@ -286,3 +286,23 @@ def test_every_options_object_reaches_the_wire(
     request = _only_request(httpx_mock)
     assert dict(request.url.params)["timeout"] == "11"
     assert request.headers["return-client-request-id"] == "true"
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "name"),
+    [
+        (models.JobListOptions(timeout=0), ValueError, r"job_list_options\.timeout"),
+        (models.JobListOptions(max_results=5000), ValueError, r"job_list_options\.max_results"),
+        (models.JobListOptions(filter=5), TypeError, r"job_list_options\.filter"),  # type: ignore[arg-type]
+        (
+            models.JobListOptions(return_client_request_id="yes"),
+            TypeError,
+            r"job_list_options\.return_client",
+        ),  # type: ignore[arg-type]
+    ],
+)
+def test_bad_option_fields_are_named_as_written(
+    client: azbatch.BatchClient, options: models.JobListOptions, error: type[Exception], name: str
+) -> None:
+    with pytest.raises(error, match=name):
+        client.job.list(job_list_options=options)

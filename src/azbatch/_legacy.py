@@ -14,6 +14,8 @@ from typing import Any, TypeVar
 
 from azure.core import MatchConditions
 
+from ._constants import MAX_RESULTS_LIMIT
+from ._protocol import _validation as check
 from ._protocol._responses import ResponseHeaders
 from .models._options import OperationOptions
 
@@ -23,6 +25,22 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 # Options-object field -> operation keyword, where the names differ.
 _RENAMED = {"timeout": "service_timeout"}
+
+# Checks applied to option-object fields up front, so that a bad value is reported under the name the
+# caller wrote (job_list_options.max_results), not under the keyword it maps to.
+_FIELD_CHECKS: dict[str, Callable[[str, Any], Any]] = {
+    "timeout": lambda name, value: check.optional_int(name, value, low=1),
+    "max_results": lambda name, value: check.optional_int(name, value, low=1, high=MAX_RESULTS_LIMIT),
+    "return_client_request_id": check.optional_bool,
+    "ocp_date": check.optional_datetime,
+    "if_modified_since": check.optional_datetime,
+    "if_unmodified_since": check.optional_datetime,
+    "if_match": check.optional_str,
+    "if_none_match": check.optional_str,
+    "filter": check.optional_str,
+    "select": check.optional_str,
+    "expand": check.optional_str,
+}
 
 
 class ClientRawResponse:
@@ -65,9 +83,12 @@ def _option_keywords(param: str, options: Any, expected: type[OperationOptions])
         raise TypeError(f"{param} must be an azbatch.models.{expected.__name__}, not {given}")
     result: dict[str, Any] = {}
     for field in dataclasses.fields(options):
+        value = getattr(options, field.name)
+        field_check = _FIELD_CHECKS.get(field.name)
+        if field_check is not None:
+            field_check(f"{param}.{field.name}", value)
         if field.name in ("if_match", "if_none_match"):
             continue
-        value = getattr(options, field.name)
         if value is not None:
             result[_RENAMED.get(field.name, field.name)] = value
     result.update(_etag_keywords(options))
