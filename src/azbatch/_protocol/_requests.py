@@ -299,6 +299,11 @@ def _writable_subset(job: CloudJob) -> dict[str, Any]:
     return body
 
 
+def _update_body(name: str, value: Any, model: type[Model]) -> dict[str, Any]:
+    """Body of patch/update: the parameter model or mapping, or the writable part of a fetched job."""
+    return _writable_subset(value) if isinstance(value, CloudJob) else _body(name, value, model)
+
+
 def _json_request(method: str, url: str, headers: dict[str, str], body: dict[str, Any]) -> HttpRequest:
     content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     headers["Content-Type"] = JSON_CONTENT_TYPE
@@ -478,10 +483,7 @@ def build_patch_request(
 ) -> HttpRequest:
     """``PATCH /jobs/{jobId}``: change only the properties given."""
     path = _job_path(check.resource_id("job_id", job_id))
-    if isinstance(job_patch_parameter, CloudJob):
-        body = _writable_subset(job_patch_parameter)
-    else:
-        body = _body("job_patch_parameter", job_patch_parameter, JobPatchParameter)
+    body = _update_body("job_patch_parameter", job_patch_parameter, JobPatchParameter)
     return _json_request("PATCH", target.url(path, options.query()), _headers(options, conditions), body)
 
 
@@ -510,10 +512,7 @@ def build_update_request(
 ) -> HttpRequest:
     """``PUT /jobs/{jobId}``: replace every updatable property (omitted ones return to defaults)."""
     path = _job_path(check.resource_id("job_id", job_id))
-    if isinstance(job_update_parameter, CloudJob):
-        body = _writable_subset(job_update_parameter)
-    else:
-        body = _body("job_update_parameter", job_update_parameter, JobUpdateParameter)
+    body = _update_body("job_update_parameter", job_update_parameter, JobUpdateParameter)
     if not body.get("poolInfo"):
         raise ValueError("job_update_parameter.pool_info is required: an update replaces the whole job")
     return _json_request("PUT", target.url(path, options.query()), _headers(options, conditions), body)
