@@ -29,29 +29,25 @@ HTTPX_WORDS = [
     ("AsyncGenerator", "Generator"),
 ]
 
+
 # (async source, generated sync file, extra word substitutions): the client, the httpx transport and
 # the client's test suite.
+def _sources(folder: str) -> list[str]:
+    """Every module of ``folder`` but ``__init__.py``: a new async file gets its sync twin unasked."""
+    return sorted(p.name for p in (ROOT / folder).glob("*.py") if p.name != "__init__.py")
+
+
 FILES = [
     *(
         (ROOT / "src/azbatch/aio" / name, ROOT / "src/azbatch/_sync" / name, [])
-        for name in ("_client.py", "_jobs.py", "_lro.py")
+        for name in _sources("src/azbatch/aio")
     ),
     (
         ROOT / "src/azbatch/transports/_httpx_async.py",
         ROOT / "src/azbatch/transports/_httpx_sync.py",
         HTTPX_WORDS,
     ),
-    *(
-        (ROOT / "tests/aio" / name, ROOT / "tests/sync" / name, [])
-        for name in (
-            "conftest.py",
-            "test_errors.py",
-            "test_lro.py",
-            "test_operations.py",
-            "test_paging.py",
-            "test_pipeline.py",
-        )
-    ),
+    *((ROOT / "tests/aio" / name, ROOT / "tests/sync" / name, []) for name in _sources("tests/aio")),
 ]
 
 

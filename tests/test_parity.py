@@ -20,6 +20,7 @@ _ASYNC_WORDS = [
     ("AsyncItemPaged", "ItemPaged"),
     ("AsyncLROPoller", "LROPoller"),
     ("``await poller.result()``", "``poller.result()``"),
+    ("= await ", "= "),
     ("AsyncIterator", "Iterator"),
     ("AsyncPipeline", "Pipeline"),
     ("AsyncHttpResponse", "HttpResponse"),

@@ -18,6 +18,7 @@ from azure.core.rest import HttpResponse, HttpRequest
 from .._config import SYNC_FLAVOR, build_policies
 from .._constants import DEFAULT_API_VERSION
 from .._protocol._requests import Target
+from .._protocol._send import prepare_request
 from ._jobs import JobOperations
 
 __all__ = ["BatchClient"]
@@ -55,6 +56,7 @@ class BatchClient:
         if transport is None:
             transport = SYNC_FLAVOR.default_transport(kwargs)
         self._pipeline: Pipeline[HttpRequest, HttpResponse] = Pipeline(transport, policies)
+        self._target = target
         self._endpoint = target.endpoint
         self.jobs = JobOperations(self._pipeline, target)
         """The job operations."""
@@ -68,6 +70,33 @@ class BatchClient:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(endpoint={self._endpoint!r})"
+
+    def send_request(
+        self, request: HttpRequest, *, stream: bool = False, **kwargs: Any
+    ) -> HttpResponse:
+        """Send a request of your own through this client's pipeline (auth, retries, logging, tracing).
+
+        The escape hatch for Batch operations the typed API does not cover (tasks, pools, ...)::
+
+            response = client.send_request(HttpRequest("GET", "/pools"))
+            response.raise_for_status()
+            pools = response.json()["value"]
+
+        :param request: an ``azure.core.rest.HttpRequest``; a relative URL is resolved against the
+            endpoint, and the client's api-version is added unless the URL names one. The caller's
+            object is not changed.
+        :keyword stream: leave the body unread, for the caller to stream (default ``False``: read it).
+        :keyword kwargs: pipeline keywords, as on every operation (``timeout``, ``retry_total``, ...).
+        :return: the response, whatever its status: call ``raise_for_status()`` to turn errors into
+            exceptions.
+        :raises ValueError: the URL points at another host than the client's endpoint.
+        """
+        prepared = prepare_request(self._target, request)
+        pipeline_response = self._pipeline.run(prepared, stream=stream, **kwargs)
+        response: HttpResponse = pipeline_response.http_response
+        if not stream:
+            response.read()
+        return response
 
     def close(self) -> None:
         """Close the transport and its connections."""

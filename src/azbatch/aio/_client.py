@@ -16,6 +16,7 @@ from azure.core.rest import AsyncHttpResponse, HttpRequest
 from .._config import ASYNC_FLAVOR, build_policies
 from .._constants import DEFAULT_API_VERSION
 from .._protocol._requests import Target
+from .._protocol._send import prepare_request
 from ._jobs import JobOperations
 
 __all__ = ["BatchClient"]
@@ -53,6 +54,7 @@ class BatchClient:
         if transport is None:
             transport = ASYNC_FLAVOR.default_transport(kwargs)
         self._pipeline: AsyncPipeline[HttpRequest, AsyncHttpResponse] = AsyncPipeline(transport, policies)
+        self._target = target
         self._endpoint = target.endpoint
         self.jobs = JobOperations(self._pipeline, target)
         """The job operations."""
@@ -66,6 +68,33 @@ class BatchClient:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(endpoint={self._endpoint!r})"
+
+    async def send_request(
+        self, request: HttpRequest, *, stream: bool = False, **kwargs: Any
+    ) -> AsyncHttpResponse:
+        """Send a request of your own through this client's pipeline (auth, retries, logging, tracing).
+
+        The escape hatch for Batch operations the typed API does not cover (tasks, pools, ...)::
+
+            response = await client.send_request(HttpRequest("GET", "/pools"))
+            response.raise_for_status()
+            pools = response.json()["value"]
+
+        :param request: an ``azure.core.rest.HttpRequest``; a relative URL is resolved against the
+            endpoint, and the client's api-version is added unless the URL names one. The caller's
+            object is not changed.
+        :keyword stream: leave the body unread, for the caller to stream (default ``False``: read it).
+        :keyword kwargs: pipeline keywords, as on every operation (``timeout``, ``retry_total``, ...).
+        :return: the response, whatever its status: call ``raise_for_status()`` to turn errors into
+            exceptions.
+        :raises ValueError: the URL points at another host than the client's endpoint.
+        """
+        prepared = prepare_request(self._target, request)
+        pipeline_response = await self._pipeline.run(prepared, stream=stream, **kwargs)
+        response: AsyncHttpResponse = pipeline_response.http_response
+        if not stream:
+            await response.read()
+        return response
 
     async def close(self) -> None:
         """Close the transport and its connections."""
