@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from azure.core import MatchConditions
 
 from ._constants import MAX_RESULTS_LIMIT
+from ._keywords import check_keywords
 from ._protocol import _validation as check
 from ._protocol._responses import ResponseHeaders
 from .models._options import OperationOptions
@@ -148,14 +149,18 @@ def legacy_call_shapes(
 
     def decorate(func: F) -> F:
         # self plus the operation's own positional parameters; anything after them is 14.x style.
-        kinds = [p.kind for p in inspect.signature(func).parameters.values()]
+        parameters = inspect.signature(func).parameters.values()
+        kinds = [p.kind for p in parameters]
         count = kinds.count(inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        own = {p.name for p in parameters if p.kind is not inspect.Parameter.VAR_KEYWORD}
+        operation = func.__name__
         if inspect.iscoroutinefunction(func):
             # Stay a coroutine function, so that inspection (and frameworks that rely on it) still works.
             @functools.wraps(func)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
                 args = _positional_legacy(args, kwargs, count, param)
                 apply_legacy_keywords(kwargs, param, expected, listing=listing)
+                check_keywords(operation, kwargs, own)
                 return await func(*args, **kwargs)
 
             return async_wrapper  # type: ignore[return-value]
@@ -164,6 +169,7 @@ def legacy_call_shapes(
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             args = _positional_legacy(args, kwargs, count, param)
             apply_legacy_keywords(kwargs, param, expected, listing=listing)
+            check_keywords(operation, kwargs, own)
             return func(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
