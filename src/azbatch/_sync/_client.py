@@ -27,6 +27,11 @@ __all__ = ["BatchClient"]
 class BatchClient:
     """Sync client for the Azure Batch job API.
 
+    The job operations live on :attr:`jobs` (also reachable as ``job``, the name azure-batch 14.x
+    code uses): ``client.jobs.get("job-1")``, ``client.jobs.list(...)`` and the other job
+    operations of :class:`JobOperations`. :meth:`send_request` sends any other Batch request
+    through the same pipeline.
+
     :param endpoint: the account URL, e.g. ``https://myaccount.westus2.batch.azure.com``.
     :param credential: an azure-core ``TokenCredential`` (any ``azure.identity`` credential)
         for Entra ID, or an ``AzureNamedKeyCredential`` (account name and key) for Shared Key.
