@@ -35,6 +35,7 @@ from .policies import (
     SharedKeyCredentialPolicy,
 )
 from .policies._request_id import RandomRequestIdPolicy
+from .policies._same_loop import SameLoopGuardPolicy
 from .policies._trace_logging import RedactedNetworkTraceLoggingPolicy
 
 __all__ = ["ASYNC_FLAVOR", "SYNC_FLAVOR", "PipelineFlavor", "build_policies", "logging_policy"]
@@ -76,6 +77,8 @@ class PipelineFlavor:
     default_transport: Callable[[dict[str, Any]], Any]
     proxy_env_once: bool
     async_credential: bool
+    blocking: bool = False
+    """Calls block their thread: refuse to call a server served by that thread's own event loop."""
 
 
 def _aiohttp_transport(kwargs: dict[str, Any]) -> Any:
@@ -108,6 +111,7 @@ SYNC_FLAVOR = PipelineFlavor(
     default_transport=_requests_transport,
     proxy_env_once=False,
     async_credential=False,
+    blocking=True,
 )
 
 
@@ -180,6 +184,8 @@ def build_policies(
     ]
     if own_transport and flavor.proxy_env_once:
         policies.append(EnvironmentProxyPolicy())
+    if flavor.blocking:
+        policies.append(SameLoopGuardPolicy())
     policies += [
         # Kept for callers that pass stream=False explicitly; the operations themselves do not, so the
         # JSON of a response is parsed once, by the response parsers, not twice.
