@@ -254,11 +254,11 @@ class IPAddressProvisioningType(BatchEnum):
 class IPFamily(BatchEnum):
     """Wire enum ``IPFamily`` (only in api-version 2025-06-01 and later); values it does not list are kept as str."""
 
-    I_PV4 = "IPv4"
-    I_PV6 = "IPv6"
+    IPV4 = "IPv4"
+    IPV6 = "IPv6"
 
-    i_pv4 = "IPv4"
-    i_pv6 = "IPv6"
+    ipv4 = "IPv4"
+    ipv6 = "IPv6"
 
 
 class InboundEndpointProtocol(BatchEnum):
