@@ -676,6 +676,20 @@ def generate_versions(table: dict[str, Any]) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
+def _description_problems(table: dict[str, Any], descriptions: dict[str, dict[str, str]]) -> list[str]:
+    """Every property needs a one-line meaning in descriptions.json, and every entry a property."""
+    problems = []
+    for name, model in table["models"].items():
+        for wire in model["properties"]:
+            if not descriptions.get(name, {}).get(wire, "").strip():
+                problems.append(f"descriptions.json: no description for {name}.{wire}")
+    for name, entries in descriptions.items():
+        for wire in entries:
+            if wire not in table["models"].get(name, {}).get("properties", {}):
+                problems.append(f"descriptions.json: {name}.{wire} is not a property of any api-version")
+    return problems
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -701,7 +715,12 @@ def main() -> int:
         derived = extract_derived(args.extract_derived, VERSIONS[-1], older)
         table_path(VERSIONS[-1]).write_text(json.dumps(derived, indent=1) + "\n", encoding="utf-8")
     table = merge([json.loads(table_path(v).read_text(encoding="utf-8")) for v in VERSIONS])
-    descriptions = json.loads(DESCRIPTIONS.read_text(encoding="utf-8")) if DESCRIPTIONS.exists() else {}
+    descriptions = json.loads(DESCRIPTIONS.read_text(encoding="utf-8"))
+    problems = _description_problems(table, descriptions)
+    if problems:
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        return 1
     outputs = {
         ENUMS_OUT: generate_enums(table),
         MODELS_OUT: generate_models(table, descriptions),

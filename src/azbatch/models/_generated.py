@@ -197,8 +197,8 @@ class ApplicationPackageReference(Model):
 
     Wire definition ``ApplicationPackageReference`` (``BatchApplicationPackageReference`` from 2025-06-01).
 
-    :ivar application_id: ``applicationId``, str. Required when sent.
-    :ivar version: ``version``, str.
+    :ivar application_id: ``applicationId``, str. Id of the application to deploy. Required when sent.
+    :ivar version: ``version``, str. Version to deploy; the application's default version when not given.
     """
 
     __slots__ = ()
@@ -229,7 +229,7 @@ class AuthenticationTokenSettings(Model):
 
     Wire definition ``AuthenticationTokenSettings``.
 
-    :ivar access: ``access``, list of :class:`AccessScope`.
+    :ivar access: ``access``, list of :class:`AccessScope`. Batch resources the token may act on (job: the task's own job).
     """
 
     __slots__ = ()
@@ -254,8 +254,8 @@ class CloudServiceConfiguration(Model):
 
     Wire definition ``CloudServiceConfiguration``, only in api-versions before 2024-07-01.20.0.
 
-    :ivar os_family: ``osFamily``, str. Required when sent. Only in api-versions before 2024-07-01.20.0.
-    :ivar os_version: ``osVersion``, str. Only in api-versions before 2024-07-01.20.0.
+    :ivar os_family: ``osFamily``, str. Guest OS family of the Cloud Services nodes (for example 6 for Windows Server 2019). Required when sent. Only in api-versions before 2024-07-01.20.0.
+    :ivar os_version: ``osVersion``, str. Guest OS version; * for the latest. Only in api-versions before 2024-07-01.20.0.
     """
 
     __slots__ = ()
@@ -286,14 +286,14 @@ class ImageReference(Model):
 
     Wire definition ``ImageReference`` (``BatchVmImageReference`` from 2025-06-01).
 
-    :ivar publisher: ``publisher``, str.
-    :ivar offer: ``offer``, str.
-    :ivar sku: ``sku``, str.
-    :ivar version: ``version``, str.
-    :ivar virtual_machine_image_id: ``virtualMachineImageId``, str.
-    :ivar exact_version: ``exactVersion``, str.
-    :ivar shared_gallery_image_id: ``sharedGalleryImageId``, str. Only in api-version 2024-07-01.20.0 and later.
-    :ivar community_gallery_image_id: ``communityGalleryImageId``, str. Only in api-version 2024-07-01.20.0 and later.
+    :ivar publisher: ``publisher``, str. Marketplace publisher of the image.
+    :ivar offer: ``offer``, str. Marketplace offer of the image.
+    :ivar sku: ``sku``, str. Marketplace SKU of the image.
+    :ivar version: ``version``, str. Image version, or latest.
+    :ivar virtual_machine_image_id: ``virtualMachineImageId``, str. ARM id of a custom or Azure Compute Gallery image (instead of the marketplace fields).
+    :ivar exact_version: ``exactVersion``, str. The version actually used when latest was asked for (read-only).
+    :ivar shared_gallery_image_id: ``sharedGalleryImageId``, str. Id of an image shared through a direct-shared gallery. Only in api-version 2024-07-01.20.0 and later.
+    :ivar community_gallery_image_id: ``communityGalleryImageId``, str. Id of an image from a community gallery. Only in api-version 2024-07-01.20.0 and later.
     """
 
     __slots__ = ()
@@ -360,7 +360,7 @@ class WindowsConfiguration(Model):
 
     Wire definition ``WindowsConfiguration``.
 
-    :ivar enable_automatic_updates: ``enableAutomaticUpdates``, bool.
+    :ivar enable_automatic_updates: ``enableAutomaticUpdates``, bool. Turn on Windows Update on the nodes.
     """
 
     __slots__ = ()
@@ -385,7 +385,7 @@ class VMDiskSecurityProfile(Model):
 
     Wire definition ``VMDiskSecurityProfile`` (``BatchVmDiskSecurityProfile`` from 2025-06-01), only in api-version 2024-07-01.20.0 and later.
 
-    :ivar security_encryption_type: ``securityEncryptionType``, :class:`SecurityEncryptionTypes`. Only in api-version 2024-07-01.20.0 and later.
+    :ivar security_encryption_type: ``securityEncryptionType``, :class:`SecurityEncryptionTypes`. What of the confidential VM's state the disk encryption covers. Only in api-version 2024-07-01.20.0 and later.
     """
 
     __slots__ = ()
@@ -410,7 +410,7 @@ class DiskEncryptionSetParameters(Model):
 
     Wire definition ``DiskEncryptionSetParameters``, only in api-version 2025-06-01 and later.
 
-    :ivar id: ``id``, str. Only in api-version 2025-06-01 and later.
+    :ivar id: ``id``, str. ARM resource id of the disk encryption set. Only in api-version 2025-06-01 and later.
     """
 
     __slots__ = ()
@@ -435,9 +435,9 @@ class ManagedDisk(Model):
 
     Wire definition ``ManagedDisk``.
 
-    :ivar storage_account_type: ``storageAccountType``, :class:`StorageAccountType`.
-    :ivar security_profile: ``securityProfile``, :class:`VMDiskSecurityProfile`. Only in api-version 2024-07-01.20.0 and later.
-    :ivar disk_encryption_set: ``diskEncryptionSet``, :class:`DiskEncryptionSetParameters`. Only in api-version 2025-06-01 and later.
+    :ivar storage_account_type: ``storageAccountType``, :class:`StorageAccountType`. Storage tier of the disk.
+    :ivar security_profile: ``securityProfile``, :class:`VMDiskSecurityProfile`. Encryption settings for confidential VMs. Only in api-version 2024-07-01.20.0 and later.
+    :ivar disk_encryption_set: ``diskEncryptionSet``, :class:`DiskEncryptionSetParameters`. Disk encryption set holding customer-managed keys. Only in api-version 2025-06-01 and later.
     """
 
     __slots__ = ()
@@ -474,11 +474,11 @@ class DataDisk(Model):
 
     Wire definition ``DataDisk``.
 
-    :ivar lun: ``lun``, int. Required when sent.
-    :ivar caching: ``caching``, :class:`CachingType`.
-    :ivar disk_size_gb: ``diskSizeGB``, int. Required when sent.
-    :ivar storage_account_type: ``storageAccountType``, :class:`StorageAccountType`. Only in api-versions before 2025-06-01.
-    :ivar managed_disk: ``managedDisk``, :class:`ManagedDisk`. Only in api-version 2025-06-01 and later.
+    :ivar lun: ``lun``, int. Logical unit number of the disk, unique per node. Required when sent.
+    :ivar caching: ``caching``, :class:`CachingType`. Host caching of the disk: none, readonly or readwrite.
+    :ivar disk_size_gb: ``diskSizeGB``, int. Size of the disk in GiB. Required when sent.
+    :ivar storage_account_type: ``storageAccountType``, :class:`StorageAccountType`. Storage tier of the disk (standard_lrs, premium_lrs, standardssd_lrs). Only in api-versions before 2025-06-01.
+    :ivar managed_disk: ``managedDisk``, :class:`ManagedDisk`. Managed-disk settings: storage tier, encryption set and security profile. Only in api-version 2025-06-01 and later.
     """
 
     __slots__ = ()
@@ -527,7 +527,7 @@ class ComputeNodeIdentityReference(Model):
 
     Wire definition ``ComputeNodeIdentityReference`` (``BatchNodeIdentityReference`` from 2025-06-01).
 
-    :ivar resource_id: ``resourceId``, str.
+    :ivar resource_id: ``resourceId``, str. ARM resource id of a user-assigned identity of the pool.
     """
 
     __slots__ = ()
@@ -552,10 +552,10 @@ class ContainerRegistry(Model):
 
     Wire definition ``ContainerRegistry`` (``ContainerRegistryReference`` from 2025-06-01).
 
-    :ivar user_name: ``username``, str.
-    :ivar password: ``password``, str.
-    :ivar registry_server: ``registryServer``, str.
-    :ivar identity_reference: ``identityReference``, :class:`ComputeNodeIdentityReference`.
+    :ivar user_name: ``username``, str. User for the registry.
+    :ivar password: ``password``, str. Password for the registry. Masked in reprs.
+    :ivar registry_server: ``registryServer``, str. Registry host; Docker Hub when not given.
+    :ivar identity_reference: ``identityReference``, :class:`ComputeNodeIdentityReference`. Managed identity used instead of a user and password.
     """
 
     __slots__ = ()
@@ -598,9 +598,9 @@ class ContainerConfiguration(Model):
 
     Wire definition ``ContainerConfiguration`` (``BatchContainerConfiguration`` from 2025-06-01).
 
-    :ivar type: ``type``, :class:`ContainerType`. Required when sent.
-    :ivar container_image_names: ``containerImageNames``, list of str.
-    :ivar container_registries: ``containerRegistries``, list of :class:`ContainerRegistry`.
+    :ivar type: ``type``, :class:`ContainerType`. Container runtime: dockerCompatible or criCompatible. Required when sent.
+    :ivar container_image_names: ``containerImageNames``, list of str. Images pulled onto each node ahead of use.
+    :ivar container_registries: ``containerRegistries``, list of :class:`ContainerRegistry`. Private registries the images come from.
     """
 
     __slots__ = ()
@@ -637,7 +637,7 @@ class BatchPoolIdentityReference(Model):
 
     Wire definition ``BatchPoolIdentityReference``, only in api-version 2025-06-01 and later.
 
-    :ivar resource_id: ``resourceId``, str. Only in api-version 2025-06-01 and later.
+    :ivar resource_id: ``resourceId``, str. ARM resource id of a user-assigned identity of the pool. Only in api-version 2025-06-01 and later.
     """
 
     __slots__ = ()
@@ -662,9 +662,9 @@ class DiskCustomerManagedKey(Model):
 
     Wire definition ``DiskCustomerManagedKey``, only in api-version 2025-06-01 and later.
 
-    :ivar identity_reference: ``identityReference``, :class:`BatchPoolIdentityReference`. Only in api-version 2025-06-01 and later.
-    :ivar key_url: ``keyUrl``, str. Only in api-version 2025-06-01 and later.
-    :ivar rotation_to_latest_key_version_enabled: ``rotationToLatestKeyVersionEnabled``, bool. Only in api-version 2025-06-01 and later.
+    :ivar identity_reference: ``identityReference``, :class:`BatchPoolIdentityReference`. Identity that may read the key. Only in api-version 2025-06-01 and later.
+    :ivar key_url: ``keyUrl``, str. Key Vault URL of the key, with or without a version. Only in api-version 2025-06-01 and later.
+    :ivar rotation_to_latest_key_version_enabled: ``rotationToLatestKeyVersionEnabled``, bool. Move to a new key version automatically when one is created. Only in api-version 2025-06-01 and later.
     """
 
     __slots__ = ()
@@ -701,8 +701,8 @@ class DiskEncryptionConfiguration(Model):
 
     Wire definition ``DiskEncryptionConfiguration``.
 
-    :ivar targets: ``targets``, list of :class:`DiskEncryptionTarget`.
-    :ivar customer_managed_key: ``customerManagedKey``, :class:`DiskCustomerManagedKey`. Only in api-version 2025-06-01 and later.
+    :ivar targets: ``targets``, list of :class:`DiskEncryptionTarget`. Which disks are encrypted: the OS disk and/or the temporary disk.
+    :ivar customer_managed_key: ``customerManagedKey``, :class:`DiskCustomerManagedKey`. Customer-managed key used for the encryption. Only in api-version 2025-06-01 and later.
     """
 
     __slots__ = ()
@@ -733,7 +733,7 @@ class NodePlacementConfiguration(Model):
 
     Wire definition ``NodePlacementConfiguration`` (``BatchNodePlacementConfiguration`` from 2025-06-01).
 
-    :ivar policy: ``policy``, :class:`NodePlacementPolicyType`.
+    :ivar policy: ``policy``, :class:`NodePlacementPolicyType`. regional or zonal placement of the nodes.
     """
 
     __slots__ = ()
@@ -758,15 +758,15 @@ class VMExtension(Model):
 
     Wire definition ``VMExtension``.
 
-    :ivar name: ``name``, str. Required when sent.
-    :ivar publisher: ``publisher``, str. Required when sent.
-    :ivar type: ``type``, str. Required when sent.
-    :ivar type_handler_version: ``typeHandlerVersion``, str.
-    :ivar auto_upgrade_minor_version: ``autoUpgradeMinorVersion``, bool.
-    :ivar enable_automatic_upgrade: ``enableAutomaticUpgrade``, bool.
-    :ivar settings: ``settings``, free-form JSON object.
-    :ivar protected_settings: ``protectedSettings``, free-form JSON object.
-    :ivar provision_after_extensions: ``provisionAfterExtensions``, list of str.
+    :ivar name: ``name``, str. Name of the extension. Required when sent.
+    :ivar publisher: ``publisher``, str. Publisher of the extension. Required when sent.
+    :ivar type: ``type``, str. Type of the extension. Required when sent.
+    :ivar type_handler_version: ``typeHandlerVersion``, str. Version of the extension's handler.
+    :ivar auto_upgrade_minor_version: ``autoUpgradeMinorVersion``, bool. Move to newer minor versions when deployed.
+    :ivar enable_automatic_upgrade: ``enableAutomaticUpgrade``, bool. Upgrade the extension automatically when a new version comes out.
+    :ivar settings: ``settings``, free-form JSON object. Public settings of the extension (JSON).
+    :ivar protected_settings: ``protectedSettings``, free-form JSON object. Encrypted settings of the extension (JSON). Masked in reprs.
+    :ivar provision_after_extensions: ``provisionAfterExtensions``, list of str. Extensions to install before this one.
     """
 
     __slots__ = ()
@@ -839,7 +839,7 @@ class DiffDiskSettings(Model):
 
     Wire definition ``DiffDiskSettings`` (``BatchDiffDiskSettings`` from 2025-06-01).
 
-    :ivar placement: ``placement``, :class:`DiffDiskPlacement`.
+    :ivar placement: ``placement``, :class:`DiffDiskPlacement`. Where the ephemeral OS disk lives (the VM cache disk).
     """
 
     __slots__ = ()
@@ -864,11 +864,11 @@ class OSDisk(Model):
 
     Wire definition ``OSDisk`` (``BatchOsDisk`` from 2025-06-01).
 
-    :ivar ephemeral_os_disk_settings: ``ephemeralOSDiskSettings``, :class:`DiffDiskSettings`.
-    :ivar caching: ``caching``, :class:`CachingType`.
-    :ivar managed_disk: ``managedDisk``, :class:`ManagedDisk`.
-    :ivar disk_size_gb: ``diskSizeGB``, int.
-    :ivar write_accelerator_enabled: ``writeAcceleratorEnabled``, bool.
+    :ivar ephemeral_os_disk_settings: ``ephemeralOSDiskSettings``, :class:`DiffDiskSettings`. Settings of an ephemeral (local) OS disk.
+    :ivar caching: ``caching``, :class:`CachingType`. Host caching of the OS disk.
+    :ivar managed_disk: ``managedDisk``, :class:`ManagedDisk`. Managed-disk settings of the OS disk.
+    :ivar disk_size_gb: ``diskSizeGB``, int. Size of the OS disk in GiB.
+    :ivar write_accelerator_enabled: ``writeAcceleratorEnabled``, bool. Turn on write acceleration for the OS disk.
     """
 
     __slots__ = ()
@@ -917,8 +917,8 @@ class UefiSettings(Model):
 
     Wire definition ``UefiSettings`` (``BatchUefiSettings`` from 2025-06-01).
 
-    :ivar secure_boot_enabled: ``secureBootEnabled``, bool.
-    :ivar v_tpm_enabled: ``vTpmEnabled``, bool.
+    :ivar secure_boot_enabled: ``secureBootEnabled``, bool. Turn on Secure Boot.
+    :ivar v_tpm_enabled: ``vTpmEnabled``, bool. Turn on the virtual TPM.
     """
 
     __slots__ = ()
@@ -949,8 +949,8 @@ class HostEndpointSettings(Model):
 
     Wire definition ``HostEndpointSettings``, only in api-version 2025-06-01 and later.
 
-    :ivar in_vm_access_control_profile_reference_id: ``inVMAccessControlProfileReferenceId``, str. Only in api-version 2025-06-01 and later.
-    :ivar mode: ``mode``, :class:`HostEndpointSettingsModeTypes`. Only in api-version 2025-06-01 and later.
+    :ivar in_vm_access_control_profile_reference_id: ``inVMAccessControlProfileReferenceId``, str. ARM id of the access-control profile version that applies. Only in api-version 2025-06-01 and later.
+    :ivar mode: ``mode``, :class:`HostEndpointSettingsModeTypes`. Audit (log only) or Enforce (block) access to the endpoint. Only in api-version 2025-06-01 and later.
     """
 
     __slots__ = ()
@@ -981,9 +981,9 @@ class ProxyAgentSettings(Model):
 
     Wire definition ``ProxyAgentSettings``, only in api-version 2025-06-01 and later.
 
-    :ivar enabled: ``enabled``, bool. Only in api-version 2025-06-01 and later.
-    :ivar imds: ``imds``, :class:`HostEndpointSettings`. Only in api-version 2025-06-01 and later.
-    :ivar wire_server: ``wireServer``, :class:`HostEndpointSettings`. Only in api-version 2025-06-01 and later.
+    :ivar enabled: ``enabled``, bool. Run the guest proxy agent on the nodes. Only in api-version 2025-06-01 and later.
+    :ivar imds: ``imds``, :class:`HostEndpointSettings`. Access rules for the instance metadata service endpoint. Only in api-version 2025-06-01 and later.
+    :ivar wire_server: ``wireServer``, :class:`HostEndpointSettings`. Access rules for the WireServer endpoint. Only in api-version 2025-06-01 and later.
     """
 
     __slots__ = ()
@@ -1020,10 +1020,10 @@ class SecurityProfile(Model):
 
     Wire definition ``SecurityProfile``.
 
-    :ivar security_type: ``securityType``, :class:`SecurityTypes`.
-    :ivar encryption_at_host: ``encryptionAtHost``, bool.
-    :ivar uefi_settings: ``uefiSettings``, :class:`UefiSettings`.
-    :ivar proxy_agent_settings: ``proxyAgentSettings``, :class:`ProxyAgentSettings`. Only in api-version 2025-06-01 and later.
+    :ivar security_type: ``securityType``, :class:`SecurityTypes`. trustedLaunch or confidentialVM.
+    :ivar encryption_at_host: ``encryptionAtHost``, bool. Encrypt the VM host's disks and caches too.
+    :ivar uefi_settings: ``uefiSettings``, :class:`UefiSettings`. Secure Boot and vTPM settings.
+    :ivar proxy_agent_settings: ``proxyAgentSettings``, :class:`ProxyAgentSettings`. Guest proxy agent that guards the host endpoints. Only in api-version 2025-06-01 and later.
     """
 
     __slots__ = ()
@@ -1066,7 +1066,7 @@ class ServiceArtifactReference(Model):
 
     Wire definition ``ServiceArtifactReference``.
 
-    :ivar id: ``id``, str. Required when sent.
+    :ivar id: ``id``, str. ARM id of the service artifact that pins the image version. Required when sent.
     """
 
     __slots__ = ()
@@ -1091,18 +1091,18 @@ class VirtualMachineConfiguration(Model):
 
     Wire definition ``VirtualMachineConfiguration``.
 
-    :ivar image_reference: ``imageReference``, :class:`ImageReference`. Required when sent.
-    :ivar node_agent_sku_id: ``nodeAgentSKUId``, str. Required when sent.
-    :ivar windows_configuration: ``windowsConfiguration``, :class:`WindowsConfiguration`.
-    :ivar data_disks: ``dataDisks``, list of :class:`DataDisk`.
-    :ivar license_type: ``licenseType``, str.
-    :ivar container_configuration: ``containerConfiguration``, :class:`ContainerConfiguration`.
-    :ivar disk_encryption_configuration: ``diskEncryptionConfiguration``, :class:`DiskEncryptionConfiguration`.
-    :ivar node_placement_configuration: ``nodePlacementConfiguration``, :class:`NodePlacementConfiguration`.
-    :ivar extensions: ``extensions``, list of :class:`VMExtension`.
-    :ivar os_disk: ``osDisk``, :class:`OSDisk`.
-    :ivar security_profile: ``securityProfile``, :class:`SecurityProfile`.
-    :ivar service_artifact_reference: ``serviceArtifactReference``, :class:`ServiceArtifactReference`.
+    :ivar image_reference: ``imageReference``, :class:`ImageReference`. Image the nodes boot from. Required when sent.
+    :ivar node_agent_sku_id: ``nodeAgentSKUId``, str. Batch node agent build matching the image's OS. Required when sent.
+    :ivar windows_configuration: ``windowsConfiguration``, :class:`WindowsConfiguration`. Windows settings; ignored for Linux images.
+    :ivar data_disks: ``dataDisks``, list of :class:`DataDisk`. Empty data disks attached to every node.
+    :ivar license_type: ``licenseType``, str. On-premises Windows license to use (Windows_Server or Windows_Client).
+    :ivar container_configuration: ``containerConfiguration``, :class:`ContainerConfiguration`. Container support of the pool.
+    :ivar disk_encryption_configuration: ``diskEncryptionConfiguration``, :class:`DiskEncryptionConfiguration`. Disk encryption of the nodes.
+    :ivar node_placement_configuration: ``nodePlacementConfiguration``, :class:`NodePlacementConfiguration`. Regional or zonal placement.
+    :ivar extensions: ``extensions``, list of :class:`VMExtension`. VM extensions installed on the nodes.
+    :ivar os_disk: ``osDisk``, :class:`OSDisk`. OS disk settings.
+    :ivar security_profile: ``securityProfile``, :class:`SecurityProfile`. Trusted launch / confidential VM settings.
+    :ivar service_artifact_reference: ``serviceArtifactReference``, :class:`ServiceArtifactReference`. Pins all nodes to one image version.
     """
 
     __slots__ = ()
@@ -1193,8 +1193,8 @@ class TaskSchedulingPolicy(Model):
 
     Wire definition ``TaskSchedulingPolicy`` (``BatchTaskSchedulingPolicy`` from 2025-06-01).
 
-    :ivar node_fill_type: ``nodeFillType``, :class:`ComputeNodeFillType`. Required when sent.
-    :ivar job_default_order: ``jobDefaultOrder``, :class:`BatchJobDefaultOrder`. Only in api-version 2025-06-01 and later.
+    :ivar node_fill_type: ``nodeFillType``, :class:`ComputeNodeFillType`. Spread tasks evenly over nodes, or pack each node before the next. Required when sent.
+    :ivar job_default_order: ``jobDefaultOrder``, :class:`BatchJobDefaultOrder`. Order among jobs of equal priority: none or creationTime (oldest first). Only in api-version 2025-06-01 and later.
     """
 
     __slots__ = ()
@@ -1225,10 +1225,10 @@ class NetworkSecurityGroupRule(Model):
 
     Wire definition ``NetworkSecurityGroupRule``.
 
-    :ivar priority: ``priority``, int. Required when sent.
-    :ivar access: ``access``, :class:`NetworkSecurityGroupRuleAccess`. Required when sent.
-    :ivar source_address_prefix: ``sourceAddressPrefix``, str. Required when sent.
-    :ivar source_port_ranges: ``sourcePortRanges``, list of str.
+    :ivar priority: ``priority``, int. Order of the rule; lower numbers are applied first (150 to 4096). Required when sent.
+    :ivar access: ``access``, :class:`NetworkSecurityGroupRuleAccess`. allow or deny. Required when sent.
+    :ivar source_address_prefix: ``sourceAddressPrefix``, str. Source address or range the rule matches (* for any). Required when sent.
+    :ivar source_port_ranges: ``sourcePortRanges``, list of str. Source ports the rule matches (* for any).
     """
 
     __slots__ = ()
@@ -1271,12 +1271,12 @@ class InboundNATPool(Model):
 
     Wire definition ``InboundNATPool`` (``BatchInboundNatPool`` from 2025-06-01).
 
-    :ivar name: ``name``, str. Required when sent.
-    :ivar protocol: ``protocol``, :class:`InboundEndpointProtocol`. Required when sent.
-    :ivar backend_port: ``backendPort``, int. Required when sent.
-    :ivar frontend_port_range_start: ``frontendPortRangeStart``, int. Required when sent.
-    :ivar frontend_port_range_end: ``frontendPortRangeEnd``, int. Required when sent.
-    :ivar network_security_group_rules: ``networkSecurityGroupRules``, list of :class:`NetworkSecurityGroupRule`.
+    :ivar name: ``name``, str. Name of the NAT pool, unique in the pool. Required when sent.
+    :ivar protocol: ``protocol``, :class:`InboundEndpointProtocol`. tcp or udp. Required when sent.
+    :ivar backend_port: ``backendPort``, int. Port on each node the traffic goes to. Required when sent.
+    :ivar frontend_port_range_start: ``frontendPortRangeStart``, int. First public port of the range. Required when sent.
+    :ivar frontend_port_range_end: ``frontendPortRangeEnd``, int. Last public port of the range. Required when sent.
+    :ivar network_security_group_rules: ``networkSecurityGroupRules``, list of :class:`NetworkSecurityGroupRule`. Rules that allow or deny traffic to the endpoint.
     """
 
     __slots__ = ()
@@ -1331,7 +1331,7 @@ class PoolEndpointConfiguration(Model):
 
     Wire definition ``PoolEndpointConfiguration`` (``BatchPoolEndpointConfiguration`` from 2025-06-01).
 
-    :ivar inbound_nat_pools: ``inboundNATPools``, list of :class:`InboundNATPool`. Required when sent.
+    :ivar inbound_nat_pools: ``inboundNATPools``, list of :class:`InboundNATPool`. Port ranges exposed to the internet. Required when sent.
     """
 
     __slots__ = ()
@@ -1356,8 +1356,8 @@ class IPTag(Model):
 
     Wire definition ``IPTag``, only in api-version 2025-06-01 and later.
 
-    :ivar ip_tag_type: ``ipTagType``, str. Only in api-version 2025-06-01 and later.
-    :ivar tag: ``tag``, str. Only in api-version 2025-06-01 and later.
+    :ivar ip_tag_type: ``ipTagType``, str. Kind of tag, such as RoutingPreference. Only in api-version 2025-06-01 and later.
+    :ivar tag: ``tag``, str. Value of the tag, such as Internet. Only in api-version 2025-06-01 and later.
     """
 
     __slots__ = ()
@@ -1388,10 +1388,10 @@ class PublicIPAddressConfiguration(Model):
 
     Wire definition ``PublicIPAddressConfiguration`` (``BatchPublicIpAddressConfiguration`` from 2025-06-01).
 
-    :ivar provision: ``provision``, :class:`IPAddressProvisioningType`.
-    :ivar ip_address_ids: ``ipAddressIds``, list of str.
-    :ivar ip_families: ``ipFamilies``, list of :class:`IPFamily`. Only in api-version 2025-06-01 and later.
-    :ivar ip_tags: ``ipTags``, list of :class:`IPTag`. Only in api-version 2025-06-01 and later.
+    :ivar provision: ``provision``, :class:`IPAddressProvisioningType`. Who provides the public IPs: batchmanaged, usermanaged or nopublicipaddresses.
+    :ivar ip_address_ids: ``ipAddressIds``, list of str. Your public IP resources (usermanaged).
+    :ivar ip_families: ``ipFamilies``, list of :class:`IPFamily`. IP versions the nodes get addresses in (IPv4, IPv6). Only in api-version 2025-06-01 and later.
+    :ivar ip_tags: ``ipTags``, list of :class:`IPTag`. Tags put on the public IP addresses. Only in api-version 2025-06-01 and later.
     """
 
     __slots__ = ()
@@ -1434,11 +1434,11 @@ class NetworkConfiguration(Model):
 
     Wire definition ``NetworkConfiguration``.
 
-    :ivar subnet_id: ``subnetId``, str.
-    :ivar dynamic_vnet_assignment_scope: ``dynamicVNetAssignmentScope``, :class:`DynamicVNetAssignmentScope`.
-    :ivar endpoint_configuration: ``endpointConfiguration``, :class:`PoolEndpointConfiguration`.
-    :ivar public_ip_address_configuration: ``publicIPAddressConfiguration``, :class:`PublicIPAddressConfiguration`.
-    :ivar enable_accelerated_networking: ``enableAcceleratedNetworking``, bool.
+    :ivar subnet_id: ``subnetId``, str. ARM id of the subnet the nodes join.
+    :ivar dynamic_vnet_assignment_scope: ``dynamicVNetAssignmentScope``, :class:`DynamicVNetAssignmentScope`. Whether subnets are assigned per job (job) or not at all (none).
+    :ivar endpoint_configuration: ``endpointConfiguration``, :class:`PoolEndpointConfiguration`. Inbound endpoints of the nodes.
+    :ivar public_ip_address_configuration: ``publicIPAddressConfiguration``, :class:`PublicIPAddressConfiguration`. Public IP addresses of the nodes.
+    :ivar enable_accelerated_networking: ``enableAcceleratedNetworking``, bool. Use accelerated networking (SR-IOV) on the nodes.
     """
 
     __slots__ = ()
@@ -1487,8 +1487,8 @@ class ContainerHostBatchBindMountEntry(Model):
 
     Wire definition ``ContainerHostBatchBindMountEntry``, only in api-version 2024-07-01.20.0 and later.
 
-    :ivar source: ``source``, :class:`ContainerHostDataPath`. Only in api-version 2024-07-01.20.0 and later.
-    :ivar is_read_only: ``isReadOnly``, bool. Only in api-version 2024-07-01.20.0 and later.
+    :ivar source: ``source``, :class:`ContainerHostDataPath`. Which Batch directory of the host is mounted (Shared, Startup, VfsMounts, Task, JobPrep, Applications). Only in api-version 2024-07-01.20.0 and later.
+    :ivar is_read_only: ``isReadOnly``, bool. Mount it read-only. Only in api-version 2024-07-01.20.0 and later.
     """
 
     __slots__ = ()
@@ -1519,11 +1519,11 @@ class TaskContainerSettings(Model):
 
     Wire definition ``TaskContainerSettings`` (``BatchTaskContainerSettings`` from 2025-06-01).
 
-    :ivar container_run_options: ``containerRunOptions``, str.
-    :ivar image_name: ``imageName``, str. Required when sent.
-    :ivar registry: ``registry``, :class:`ContainerRegistry`.
-    :ivar working_directory: ``workingDirectory``, :class:`ContainerWorkingDirectory`.
-    :ivar container_host_batch_bind_mounts: ``containerHostBatchBindMounts``, list of :class:`ContainerHostBatchBindMountEntry`. Only in api-version 2024-07-01.20.0 and later.
+    :ivar container_run_options: ``containerRunOptions``, str. Extra options for the container create command.
+    :ivar image_name: ``imageName``, str. Image to run the task in. Required when sent.
+    :ivar registry: ``registry``, :class:`ContainerRegistry`. Private registry of the image, if not on the pool already.
+    :ivar working_directory: ``workingDirectory``, :class:`ContainerWorkingDirectory`. Start in the task directory or in the image's own working directory.
+    :ivar container_host_batch_bind_mounts: ``containerHostBatchBindMounts``, list of :class:`ContainerHostBatchBindMountEntry`. Batch host directories to mount into the container. Only in api-version 2024-07-01.20.0 and later.
     """
 
     __slots__ = ()
@@ -1572,13 +1572,13 @@ class ResourceFile(Model):
 
     Wire definition ``ResourceFile``.
 
-    :ivar auto_storage_container_name: ``autoStorageContainerName``, str.
-    :ivar storage_container_url: ``storageContainerUrl``, str.
-    :ivar http_url: ``httpUrl``, str.
-    :ivar blob_prefix: ``blobPrefix``, str.
-    :ivar file_path: ``filePath``, str.
-    :ivar file_mode: ``fileMode``, str.
-    :ivar identity_reference: ``identityReference``, :class:`ComputeNodeIdentityReference`.
+    :ivar auto_storage_container_name: ``autoStorageContainerName``, str. Container in the account's linked storage to download in full.
+    :ivar storage_container_url: ``storageContainerUrl``, str. Container URL to download from (a SAS in it is masked in reprs).
+    :ivar http_url: ``httpUrl``, str. URL of one file to download (a SAS in it is masked in reprs).
+    :ivar blob_prefix: ``blobPrefix``, str. Only blobs whose names start with this are downloaded.
+    :ivar file_path: ``filePath``, str. Where to put the file(s), relative to the task directory.
+    :ivar file_mode: ``fileMode``, str. Octal permission bits of the file on Linux nodes, such as 0644.
+    :ivar identity_reference: ``identityReference``, :class:`ComputeNodeIdentityReference`. Managed identity used to read the storage.
     """
 
     __slots__ = ()
@@ -1639,8 +1639,8 @@ class EnvironmentSetting(Model):
 
     Wire definition ``EnvironmentSetting``.
 
-    :ivar name: ``name``, str. Required when sent.
-    :ivar value: ``value``, str.
+    :ivar name: ``name``, str. Variable name. Required when sent.
+    :ivar value: ``value``, str. Variable value.
     """
 
     __slots__ = ()
@@ -1671,8 +1671,8 @@ class AutoUserSpecification(Model):
 
     Wire definition ``AutoUserSpecification``.
 
-    :ivar scope: ``scope``, :class:`AutoUserScope`.
-    :ivar elevation_level: ``elevationLevel``, :class:`ElevationLevel`.
+    :ivar scope: ``scope``, :class:`AutoUserScope`. Whether the auto user is shared by all tasks on the node (pool) or made per task (task).
+    :ivar elevation_level: ``elevationLevel``, :class:`ElevationLevel`. Whether the account has administrator rights.
     """
 
     __slots__ = ()
@@ -1703,8 +1703,8 @@ class UserIdentity(Model):
 
     Wire definition ``UserIdentity``.
 
-    :ivar user_name: ``username``, str.
-    :ivar auto_user: ``autoUser``, :class:`AutoUserSpecification`.
+    :ivar user_name: ``username``, str. Named user account to run as (one of user name or auto user).
+    :ivar auto_user: ``autoUser``, :class:`AutoUserSpecification`. Automatic user to run as (one of user name or auto user).
     """
 
     __slots__ = ()
@@ -1735,13 +1735,13 @@ class StartTask(Model):
 
     Wire definition ``StartTask`` (``BatchStartTask`` from 2025-06-01).
 
-    :ivar command_line: ``commandLine``, str. Required when sent.
-    :ivar container_settings: ``containerSettings``, :class:`TaskContainerSettings`.
-    :ivar resource_files: ``resourceFiles``, list of :class:`ResourceFile`.
-    :ivar environment_settings: ``environmentSettings``, list of :class:`EnvironmentSetting`.
-    :ivar user_identity: ``userIdentity``, :class:`UserIdentity`.
-    :ivar max_task_retry_count: ``maxTaskRetryCount``, int.
-    :ivar wait_for_success: ``waitForSuccess``, bool.
+    :ivar command_line: ``commandLine``, str. Command the task runs; not run in a shell, so wrap it in one to use shell features. Required when sent.
+    :ivar container_settings: ``containerSettings``, :class:`TaskContainerSettings`. Container the task runs in, when the pool supports containers.
+    :ivar resource_files: ``resourceFiles``, list of :class:`ResourceFile`. Files downloaded to the node before the command runs.
+    :ivar environment_settings: ``environmentSettings``, list of :class:`EnvironmentSetting`. Environment variables for the command.
+    :ivar user_identity: ``userIdentity``, :class:`UserIdentity`. The user account the task runs as.
+    :ivar max_task_retry_count: ``maxTaskRetryCount``, int. Retries after a non-zero exit; -1 for unlimited retries.
+    :ivar wait_for_success: ``waitForSuccess``, bool. Whether the node waits for the start task to succeed before taking tasks.
     """
 
     __slots__ = ()
@@ -1802,11 +1802,11 @@ class CertificateReference(Model):
 
     Wire definition ``CertificateReference``, only in api-versions before 2025-06-01.
 
-    :ivar thumbprint: ``thumbprint``, str. Required when sent. Only in api-versions before 2025-06-01.
-    :ivar thumbprint_algorithm: ``thumbprintAlgorithm``, str. Required when sent. Only in api-versions before 2025-06-01.
-    :ivar store_location: ``storeLocation``, :class:`CertificateStoreLocation`. Only in api-versions before 2025-06-01.
-    :ivar store_name: ``storeName``, str. Only in api-versions before 2025-06-01.
-    :ivar visibility: ``visibility``, list of :class:`CertificateVisibility`. Only in api-versions before 2025-06-01.
+    :ivar thumbprint: ``thumbprint``, str. Thumbprint of the certificate. Required when sent. Only in api-versions before 2025-06-01.
+    :ivar thumbprint_algorithm: ``thumbprintAlgorithm``, str. Algorithm of the thumbprint (sha1). Required when sent. Only in api-versions before 2025-06-01.
+    :ivar store_location: ``storeLocation``, :class:`CertificateStoreLocation`. Windows certificate store location (currentuser or localmachine). Only in api-versions before 2025-06-01.
+    :ivar store_name: ``storeName``, str. Windows certificate store name, such as My or Root. Only in api-versions before 2025-06-01.
+    :ivar visibility: ``visibility``, list of :class:`CertificateVisibility`. Which user accounts see the certificate's private data. Only in api-versions before 2025-06-01.
     """
 
     __slots__ = ()
@@ -1855,9 +1855,9 @@ class LinuxUserConfiguration(Model):
 
     Wire definition ``LinuxUserConfiguration``.
 
-    :ivar uid: ``uid``, int.
-    :ivar gid: ``gid``, int.
-    :ivar ssh_private_key: ``sshPrivateKey``, str.
+    :ivar uid: ``uid``, int. User id of the account; chosen by the system when not given.
+    :ivar gid: ``gid``, int. Group id of the account; chosen by the system when not given.
+    :ivar ssh_private_key: ``sshPrivateKey``, str. Private key for password-less SSH between nodes. Masked in reprs.
     """
 
     __slots__ = ()
@@ -1894,7 +1894,7 @@ class WindowsUserConfiguration(Model):
 
     Wire definition ``WindowsUserConfiguration``.
 
-    :ivar login_mode: ``loginMode``, :class:`LoginMode`.
+    :ivar login_mode: ``loginMode``, :class:`LoginMode`. batch (non-interactive) or interactive logon.
     """
 
     __slots__ = ()
@@ -1919,11 +1919,11 @@ class UserAccount(Model):
 
     Wire definition ``UserAccount``.
 
-    :ivar name: ``name``, str. Required when sent.
-    :ivar password: ``password``, str. Required when sent.
-    :ivar elevation_level: ``elevationLevel``, :class:`ElevationLevel`.
-    :ivar linux_user_configuration: ``linuxUserConfiguration``, :class:`LinuxUserConfiguration`.
-    :ivar windows_user_configuration: ``windowsUserConfiguration``, :class:`WindowsUserConfiguration`.
+    :ivar name: ``name``, str. Account name (up to 20 characters). Required when sent.
+    :ivar password: ``password``, str. Account password. Masked in reprs. Required when sent.
+    :ivar elevation_level: ``elevationLevel``, :class:`ElevationLevel`. Whether the account is an administrator.
+    :ivar linux_user_configuration: ``linuxUserConfiguration``, :class:`LinuxUserConfiguration`. Linux-only account settings.
+    :ivar windows_user_configuration: ``windowsUserConfiguration``, :class:`WindowsUserConfiguration`. Windows-only account settings.
     """
 
     __slots__ = ()
@@ -1972,8 +1972,8 @@ class MetadataItem(Model):
 
     Wire definition ``MetadataItem`` (``BatchMetadataItem`` from 2025-06-01).
 
-    :ivar name: ``name``, str. Required when sent.
-    :ivar value: ``value``, str. Required when sent.
+    :ivar name: ``name``, str. Item name. Required when sent.
+    :ivar value: ``value``, str. Item value. Required when sent.
     """
 
     __slots__ = ()
@@ -2004,13 +2004,13 @@ class AzureBlobFileSystemConfiguration(Model):
 
     Wire definition ``AzureBlobFileSystemConfiguration``.
 
-    :ivar account_name: ``accountName``, str. Required when sent.
-    :ivar container_name: ``containerName``, str. Required when sent.
-    :ivar account_key: ``accountKey``, str.
-    :ivar sas_key: ``sasKey``, str.
-    :ivar blobfuse_options: ``blobfuseOptions``, str.
-    :ivar relative_mount_path: ``relativeMountPath``, str. Required when sent.
-    :ivar identity_reference: ``identityReference``, :class:`ComputeNodeIdentityReference`.
+    :ivar account_name: ``accountName``, str. Storage account holding the container. Required when sent.
+    :ivar container_name: ``containerName``, str. Blob container to mount. Required when sent.
+    :ivar account_key: ``accountKey``, str. Storage account key (one of key, SAS or identity). Masked in reprs.
+    :ivar sas_key: ``sasKey``, str. SAS token for the container (one of key, SAS or identity). Masked in reprs.
+    :ivar blobfuse_options: ``blobfuseOptions``, str. Extra blobfuse command-line options.
+    :ivar relative_mount_path: ``relativeMountPath``, str. Mount directory, relative to the node's fsmounts directory. Required when sent.
+    :ivar identity_reference: ``identityReference``, :class:`ComputeNodeIdentityReference`. Managed identity used to reach the container (one of key, SAS or identity).
     """
 
     __slots__ = ()
@@ -2071,9 +2071,9 @@ class NFSMountConfiguration(Model):
 
     Wire definition ``NFSMountConfiguration`` (``NfsMountConfiguration`` from 2025-06-01).
 
-    :ivar source: ``source``, str. Required when sent.
-    :ivar relative_mount_path: ``relativeMountPath``, str. Required when sent.
-    :ivar mount_options: ``mountOptions``, str.
+    :ivar source: ``source``, str. Address of the export. Required when sent.
+    :ivar relative_mount_path: ``relativeMountPath``, str. Mount directory, relative to the node's fsmounts directory. Required when sent.
+    :ivar mount_options: ``mountOptions``, str. Extra mount options.
     """
 
     __slots__ = ()
@@ -2110,11 +2110,11 @@ class CIFSMountConfiguration(Model):
 
     Wire definition ``CIFSMountConfiguration`` (``CifsMountConfiguration`` from 2025-06-01).
 
-    :ivar username: ``username``, str. Required when sent.
-    :ivar source: ``source``, str. Required when sent.
-    :ivar relative_mount_path: ``relativeMountPath``, str. Required when sent.
-    :ivar mount_options: ``mountOptions``, str.
-    :ivar password: ``password``, str. Required when sent.
+    :ivar username: ``username``, str. User for the share. Required when sent.
+    :ivar source: ``source``, str. Address of the share. Required when sent.
+    :ivar relative_mount_path: ``relativeMountPath``, str. Mount directory, relative to the node's fsmounts directory. Required when sent.
+    :ivar mount_options: ``mountOptions``, str. Extra mount options.
+    :ivar password: ``password``, str. Password for the share. Masked in reprs. Required when sent.
     """
 
     __slots__ = ()
@@ -2163,11 +2163,11 @@ class AzureFileShareConfiguration(Model):
 
     Wire definition ``AzureFileShareConfiguration``.
 
-    :ivar account_name: ``accountName``, str. Required when sent.
-    :ivar azure_file_url: ``azureFileUrl``, str. Required when sent.
-    :ivar account_key: ``accountKey``, str. Required when sent.
-    :ivar relative_mount_path: ``relativeMountPath``, str. Required when sent.
-    :ivar mount_options: ``mountOptions``, str.
+    :ivar account_name: ``accountName``, str. Storage account holding the share. Required when sent.
+    :ivar azure_file_url: ``azureFileUrl``, str. URL of the file share. Required when sent.
+    :ivar account_key: ``accountKey``, str. Storage account key. Masked in reprs. Required when sent.
+    :ivar relative_mount_path: ``relativeMountPath``, str. Mount directory, relative to the node's fsmounts directory. Required when sent.
+    :ivar mount_options: ``mountOptions``, str. Extra mount options (net use on Windows, mount on Linux).
     """
 
     __slots__ = ()
@@ -2216,10 +2216,10 @@ class MountConfiguration(Model):
 
     Wire definition ``MountConfiguration``.
 
-    :ivar azure_blob_file_system_configuration: ``azureBlobFileSystemConfiguration``, :class:`AzureBlobFileSystemConfiguration`.
-    :ivar nfs_mount_configuration: ``nfsMountConfiguration``, :class:`NFSMountConfiguration`.
-    :ivar cifs_mount_configuration: ``cifsMountConfiguration``, :class:`CIFSMountConfiguration`.
-    :ivar azure_file_share_configuration: ``azureFileShareConfiguration``, :class:`AzureFileShareConfiguration`.
+    :ivar azure_blob_file_system_configuration: ``azureBlobFileSystemConfiguration``, :class:`AzureBlobFileSystemConfiguration`. Mount a blob container with blobfuse.
+    :ivar nfs_mount_configuration: ``nfsMountConfiguration``, :class:`NFSMountConfiguration`. Mount an NFS export.
+    :ivar cifs_mount_configuration: ``cifsMountConfiguration``, :class:`CIFSMountConfiguration`. Mount a CIFS/SMB share.
+    :ivar azure_file_share_configuration: ``azureFileShareConfiguration``, :class:`AzureFileShareConfiguration`. Mount an Azure Files share.
     """
 
     __slots__ = ()
@@ -2262,10 +2262,10 @@ class AutomaticOSUpgradePolicy(Model):
 
     Wire definition ``AutomaticOSUpgradePolicy`` (``AutomaticOsUpgradePolicy`` from 2025-06-01).
 
-    :ivar disable_automatic_rollback: ``disableAutomaticRollback``, bool.
-    :ivar enable_automatic_os_upgrade: ``enableAutomaticOSUpgrade``, bool.
-    :ivar use_rolling_upgrade_policy: ``useRollingUpgradePolicy``, bool.
-    :ivar os_rolling_upgrade_deferral: ``osRollingUpgradeDeferral``, bool.
+    :ivar disable_automatic_rollback: ``disableAutomaticRollback``, bool. Turn off rolling back the OS image when an upgrade fails.
+    :ivar enable_automatic_os_upgrade: ``enableAutomaticOSUpgrade``, bool. Apply new OS image versions to the nodes automatically.
+    :ivar use_rolling_upgrade_policy: ``useRollingUpgradePolicy``, bool. Use the rolling upgrade policy during automatic OS upgrades.
+    :ivar os_rolling_upgrade_deferral: ``osRollingUpgradeDeferral``, bool. Hold OS upgrades on nodes that are running tasks.
     """
 
     __slots__ = ()
@@ -2308,13 +2308,13 @@ class RollingUpgradePolicy(Model):
 
     Wire definition ``RollingUpgradePolicy``.
 
-    :ivar enable_cross_zone_upgrade: ``enableCrossZoneUpgrade``, bool.
-    :ivar max_batch_instance_percent: ``maxBatchInstancePercent``, int.
-    :ivar max_unhealthy_instance_percent: ``maxUnhealthyInstancePercent``, int.
-    :ivar max_unhealthy_upgraded_instance_percent: ``maxUnhealthyUpgradedInstancePercent``, int.
-    :ivar pause_time_between_batches: ``pauseTimeBetweenBatches``, timedelta (ISO 8601 duration on the wire).
-    :ivar prioritize_unhealthy_instances: ``prioritizeUnhealthyInstances``, bool.
-    :ivar rollback_failed_instances_on_policy_breach: ``rollbackFailedInstancesOnPolicyBreach``, bool.
+    :ivar enable_cross_zone_upgrade: ``enableCrossZoneUpgrade``, bool. Let upgrade batches span availability zones.
+    :ivar max_batch_instance_percent: ``maxBatchInstancePercent``, int. Largest share of nodes upgraded in one batch.
+    :ivar max_unhealthy_instance_percent: ``maxUnhealthyInstancePercent``, int. Upgrade stops if more than this share of nodes is unhealthy.
+    :ivar max_unhealthy_upgraded_instance_percent: ``maxUnhealthyUpgradedInstancePercent``, int. Upgrade stops if more than this share of upgraded nodes is unhealthy.
+    :ivar pause_time_between_batches: ``pauseTimeBetweenBatches``, timedelta (ISO 8601 duration on the wire). Wait between upgrade batches.
+    :ivar prioritize_unhealthy_instances: ``prioritizeUnhealthyInstances``, bool. Upgrade unhealthy nodes first.
+    :ivar rollback_failed_instances_on_policy_breach: ``rollbackFailedInstancesOnPolicyBreach``, bool. Roll failed nodes back when the policy is breached.
     """
 
     __slots__ = ()
@@ -2375,9 +2375,9 @@ class UpgradePolicy(Model):
 
     Wire definition ``UpgradePolicy``.
 
-    :ivar mode: ``mode``, :class:`UpgradeMode`. Required when sent.
-    :ivar automatic_os_upgrade_policy: ``automaticOSUpgradePolicy``, :class:`AutomaticOSUpgradePolicy`.
-    :ivar rolling_upgrade_policy: ``rollingUpgradePolicy``, :class:`RollingUpgradePolicy`.
+    :ivar mode: ``mode``, :class:`UpgradeMode`. automatic, manual or rolling upgrades. Required when sent.
+    :ivar automatic_os_upgrade_policy: ``automaticOSUpgradePolicy``, :class:`AutomaticOSUpgradePolicy`. Settings of automatic OS upgrades.
+    :ivar rolling_upgrade_policy: ``rollingUpgradePolicy``, :class:`RollingUpgradePolicy`. Settings of rolling upgrades.
     """
 
     __slots__ = ()
@@ -2414,30 +2414,30 @@ class PoolSpecification(Model):
 
     Wire definition ``PoolSpecification`` (``BatchPoolSpecification`` from 2025-06-01).
 
-    :ivar display_name: ``displayName``, str.
-    :ivar vm_size: ``vmSize``, str. Required when sent.
-    :ivar cloud_service_configuration: ``cloudServiceConfiguration``, :class:`CloudServiceConfiguration`. Only in api-versions before 2024-07-01.20.0.
-    :ivar virtual_machine_configuration: ``virtualMachineConfiguration``, :class:`VirtualMachineConfiguration`.
-    :ivar task_slots_per_node: ``taskSlotsPerNode``, int.
-    :ivar task_scheduling_policy: ``taskSchedulingPolicy``, :class:`TaskSchedulingPolicy`.
-    :ivar resize_timeout: ``resizeTimeout``, timedelta (ISO 8601 duration on the wire).
-    :ivar target_dedicated_nodes: ``targetDedicatedNodes``, int.
-    :ivar target_low_priority_nodes: ``targetLowPriorityNodes``, int.
-    :ivar enable_auto_scale: ``enableAutoScale``, bool.
-    :ivar auto_scale_formula: ``autoScaleFormula``, str.
-    :ivar auto_scale_evaluation_interval: ``autoScaleEvaluationInterval``, timedelta (ISO 8601 duration on the wire).
-    :ivar enable_inter_node_communication: ``enableInterNodeCommunication``, bool.
-    :ivar network_configuration: ``networkConfiguration``, :class:`NetworkConfiguration`.
-    :ivar start_task: ``startTask``, :class:`StartTask`.
-    :ivar certificate_references: ``certificateReferences``, list of :class:`CertificateReference`. Only in api-versions before 2025-06-01.
-    :ivar application_package_references: ``applicationPackageReferences``, list of :class:`ApplicationPackageReference`.
-    :ivar application_licenses: ``applicationLicenses``, list of str. Only in api-versions before 2024-07-01.20.0.
-    :ivar user_accounts: ``userAccounts``, list of :class:`UserAccount`.
-    :ivar metadata: ``metadata``, list of :class:`MetadataItem`.
-    :ivar mount_configuration: ``mountConfiguration``, list of :class:`MountConfiguration`.
-    :ivar target_node_communication_mode: ``targetNodeCommunicationMode``, :class:`NodeCommunicationMode`. Only in api-versions before 2025-06-01.
-    :ivar upgrade_policy: ``upgradePolicy``, :class:`UpgradePolicy`.
-    :ivar resource_tags: ``resourceTags``, mapping of str to str. Only in api-versions before 2025-06-01.
+    :ivar display_name: ``displayName``, str. Free-text name of the pool.
+    :ivar vm_size: ``vmSize``, str. Size of the virtual machines, such as standard_d2s_v3. Required when sent.
+    :ivar cloud_service_configuration: ``cloudServiceConfiguration``, :class:`CloudServiceConfiguration`. Cloud Services nodes (retired; use virtualMachineConfiguration). Only in api-versions before 2024-07-01.20.0.
+    :ivar virtual_machine_configuration: ``virtualMachineConfiguration``, :class:`VirtualMachineConfiguration`. Image and settings of virtual-machine nodes.
+    :ivar task_slots_per_node: ``taskSlotsPerNode``, int. Task slots per node (tasks that can run side by side).
+    :ivar task_scheduling_policy: ``taskSchedulingPolicy``, :class:`TaskSchedulingPolicy`. How tasks are spread over the nodes.
+    :ivar resize_timeout: ``resizeTimeout``, timedelta (ISO 8601 duration on the wire). Time allowed for allocating the nodes.
+    :ivar target_dedicated_nodes: ``targetDedicatedNodes``, int. Wanted number of dedicated nodes.
+    :ivar target_low_priority_nodes: ``targetLowPriorityNodes``, int. Wanted number of Spot/low-priority nodes.
+    :ivar enable_auto_scale: ``enableAutoScale``, bool. Size the pool with a formula instead of fixed targets.
+    :ivar auto_scale_formula: ``autoScaleFormula``, str. The autoscale formula.
+    :ivar auto_scale_evaluation_interval: ``autoScaleEvaluationInterval``, timedelta (ISO 8601 duration on the wire). How often the formula runs.
+    :ivar enable_inter_node_communication: ``enableInterNodeCommunication``, bool. Let the nodes talk to each other directly (limits the pool's size).
+    :ivar network_configuration: ``networkConfiguration``, :class:`NetworkConfiguration`. Virtual network and endpoints of the nodes.
+    :ivar start_task: ``startTask``, :class:`StartTask`. Task each node runs when it joins or restarts.
+    :ivar certificate_references: ``certificateReferences``, list of :class:`CertificateReference`. Certificates installed on the nodes (retired feature). Only in api-versions before 2025-06-01.
+    :ivar application_package_references: ``applicationPackageReferences``, list of :class:`ApplicationPackageReference`. Application packages installed on every node.
+    :ivar application_licenses: ``applicationLicenses``, list of str. Licensed applications made available on the nodes (retired). Only in api-versions before 2024-07-01.20.0.
+    :ivar user_accounts: ``userAccounts``, list of :class:`UserAccount`. User accounts created on every node.
+    :ivar metadata: ``metadata``, list of :class:`MetadataItem`. Name/value pairs stored with the pool.
+    :ivar mount_configuration: ``mountConfiguration``, list of :class:`MountConfiguration`. File systems mounted on every node.
+    :ivar target_node_communication_mode: ``targetNodeCommunicationMode``, :class:`NodeCommunicationMode`. How nodes talk to the service: default, classic or simplified. Only in api-versions before 2025-06-01.
+    :ivar upgrade_policy: ``upgradePolicy``, :class:`UpgradePolicy`. How OS and extension upgrades are applied.
+    :ivar resource_tags: ``resourceTags``, mapping of str to str. Azure tags put on the resources created for the pool. Only in api-versions before 2025-06-01.
     """
 
     __slots__ = ()
@@ -2600,10 +2600,10 @@ class AutoPoolSpecification(Model):
 
     Wire definition ``AutoPoolSpecification`` (``BatchAutoPoolSpecification`` from 2025-06-01).
 
-    :ivar auto_pool_id_prefix: ``autoPoolIdPrefix``, str.
-    :ivar pool_lifetime_option: ``poolLifetimeOption``, :class:`PoolLifetimeOption`. Required when sent.
-    :ivar keep_alive: ``keepAlive``, bool.
-    :ivar pool: ``pool``, :class:`PoolSpecification`.
+    :ivar auto_pool_id_prefix: ``autoPoolIdPrefix``, str. Prefix of the generated pool id (up to 20 characters).
+    :ivar pool_lifetime_option: ``poolLifetimeOption``, :class:`PoolLifetimeOption`. Whether the pool lives as long as the job or the job schedule. Required when sent.
+    :ivar keep_alive: ``keepAlive``, bool. Whether the pool is kept after its lifetime ends (you then delete it yourself).
+    :ivar pool: ``pool``, :class:`PoolSpecification`. Definition of the pool to create.
     """
 
     __slots__ = ()
@@ -2646,8 +2646,8 @@ class ErrorMessage(Model):
 
     Wire definition ``ErrorMessage`` (``BatchErrorMessage`` from 2025-06-01).
 
-    :ivar lang: ``lang``, str.
-    :ivar value: ``value``, str.
+    :ivar lang: ``lang``, str. Language of the text, such as en-US.
+    :ivar value: ``value``, str. The error text.
     """
 
     __slots__ = ()
@@ -2678,8 +2678,8 @@ class BatchErrorDetail(Model):
 
     Wire definition ``BatchErrorDetail``.
 
-    :ivar key: ``key``, str.
-    :ivar value: ``value``, str.
+    :ivar key: ``key``, str. Name of the detail.
+    :ivar value: ``value``, str. Value of the detail.
     """
 
     __slots__ = ()
@@ -2710,9 +2710,9 @@ class BatchError(Model):
 
     Wire definition ``BatchError``.
 
-    :ivar code: ``code``, str.
-    :ivar message: ``message``, :class:`ErrorMessage`.
-    :ivar values: ``values``, list of :class:`BatchErrorDetail`.
+    :ivar code: ``code``, str. Machine-readable error code, such as JobNotFound.
+    :ivar message: ``message``, :class:`ErrorMessage`. Human-readable error text.
+    :ivar values: ``values``, list of :class:`BatchErrorDetail`. Extra key/value details of the error.
     """
 
     __slots__ = ()
@@ -2749,8 +2749,8 @@ class JobConstraints(Model):
 
     Wire definition ``JobConstraints`` (``BatchJobConstraints`` from 2025-06-01).
 
-    :ivar max_wall_clock_time: ``maxWallClockTime``, timedelta (ISO 8601 duration on the wire).
-    :ivar max_task_retry_count: ``maxTaskRetryCount``, int.
+    :ivar max_wall_clock_time: ``maxWallClockTime``, timedelta (ISO 8601 duration on the wire). Longest the job may run, counted from its creation; then it is terminated.
+    :ivar max_task_retry_count: ``maxTaskRetryCount``, int. Retries of each task after a non-zero exit; -1 for unlimited.
     """
 
     __slots__ = ()
@@ -2781,8 +2781,8 @@ class HttpHeader(Model):
 
     Wire definition ``HttpHeader`` (``OutputFileUploadHeader`` from 2025-06-01).
 
-    :ivar name: ``name``, str. Required when sent.
-    :ivar value: ``value``, str.
+    :ivar name: ``name``, str. Header name. Required when sent.
+    :ivar value: ``value``, str. Header value.
     """
 
     __slots__ = ()
@@ -2813,10 +2813,10 @@ class OutputFileBlobContainerDestination(Model):
 
     Wire definition ``OutputFileBlobContainerDestination``.
 
-    :ivar path: ``path``, str.
-    :ivar container_url: ``containerUrl``, str. Required when sent.
-    :ivar identity_reference: ``identityReference``, :class:`ComputeNodeIdentityReference`.
-    :ivar upload_headers: ``uploadHeaders``, list of :class:`HttpHeader`.
+    :ivar path: ``path``, str. Blob name, or virtual directory when the pattern matches several files.
+    :ivar container_url: ``containerUrl``, str. Container URL, usually with a SAS token (masked in reprs). Required when sent.
+    :ivar identity_reference: ``identityReference``, :class:`ComputeNodeIdentityReference`. Managed identity used to write to the container.
+    :ivar upload_headers: ``uploadHeaders``, list of :class:`HttpHeader`. Extra HTTP headers sent with the upload.
     """
 
     __slots__ = ()
@@ -2859,7 +2859,7 @@ class OutputFileDestination(Model):
 
     Wire definition ``OutputFileDestination``.
 
-    :ivar container: ``container``, :class:`OutputFileBlobContainerDestination`.
+    :ivar container: ``container``, :class:`OutputFileBlobContainerDestination`. A blob container to upload to.
     """
 
     __slots__ = ()
@@ -2884,7 +2884,7 @@ class OutputFileUploadOptions(Model):
 
     Wire definition ``OutputFileUploadOptions`` (``OutputFileUploadConfiguration`` from 2025-06-01).
 
-    :ivar upload_condition: ``uploadCondition``, :class:`OutputFileUploadCondition`. Required when sent.
+    :ivar upload_condition: ``uploadCondition``, :class:`OutputFileUploadCondition`. Upload on task success, failure or either. Required when sent.
     """
 
     __slots__ = ()
@@ -2909,9 +2909,9 @@ class OutputFile(Model):
 
     Wire definition ``OutputFile``.
 
-    :ivar file_pattern: ``filePattern``, str. Required when sent.
-    :ivar destination: ``destination``, :class:`OutputFileDestination`. Required when sent.
-    :ivar upload_options: ``uploadOptions``, :class:`OutputFileUploadOptions`. Required when sent.
+    :ivar file_pattern: ``filePattern``, str. Which files to upload: a path or wildcard pattern relative to the task directory. Required when sent.
+    :ivar destination: ``destination``, :class:`OutputFileDestination`. Where the files go. Required when sent.
+    :ivar upload_options: ``uploadOptions``, :class:`OutputFileUploadOptions`. When to upload them. Required when sent.
     """
 
     __slots__ = ()
@@ -2948,9 +2948,9 @@ class TaskConstraints(Model):
 
     Wire definition ``TaskConstraints`` (``BatchTaskConstraints`` from 2025-06-01).
 
-    :ivar max_wall_clock_time: ``maxWallClockTime``, timedelta (ISO 8601 duration on the wire).
-    :ivar retention_time: ``retentionTime``, timedelta (ISO 8601 duration on the wire).
-    :ivar max_task_retry_count: ``maxTaskRetryCount``, int.
+    :ivar max_wall_clock_time: ``maxWallClockTime``, timedelta (ISO 8601 duration on the wire). Longest the task may run before it is stopped.
+    :ivar retention_time: ``retentionTime``, timedelta (ISO 8601 duration on the wire). How long the task's directory is kept on the node after it ends.
+    :ivar max_task_retry_count: ``maxTaskRetryCount``, int. Retries after a non-zero exit; -1 for unlimited retries.
     """
 
     __slots__ = ()
@@ -2987,21 +2987,21 @@ class JobManagerTask(Model):
 
     Wire definition ``JobManagerTask`` (``BatchJobManagerTask`` from 2025-06-01).
 
-    :ivar id: ``id``, str. Required when sent.
-    :ivar display_name: ``displayName``, str.
-    :ivar command_line: ``commandLine``, str. Required when sent.
-    :ivar container_settings: ``containerSettings``, :class:`TaskContainerSettings`.
-    :ivar resource_files: ``resourceFiles``, list of :class:`ResourceFile`.
-    :ivar output_files: ``outputFiles``, list of :class:`OutputFile`.
-    :ivar environment_settings: ``environmentSettings``, list of :class:`EnvironmentSetting`.
-    :ivar constraints: ``constraints``, :class:`TaskConstraints`.
-    :ivar required_slots: ``requiredSlots``, int.
-    :ivar kill_job_on_completion: ``killJobOnCompletion``, bool.
-    :ivar user_identity: ``userIdentity``, :class:`UserIdentity`.
-    :ivar run_exclusive: ``runExclusive``, bool.
-    :ivar application_package_references: ``applicationPackageReferences``, list of :class:`ApplicationPackageReference`.
-    :ivar authentication_token_settings: ``authenticationTokenSettings``, :class:`AuthenticationTokenSettings`.
-    :ivar allow_low_priority_node: ``allowLowPriorityNode``, bool.
+    :ivar id: ``id``, str. Task id, unique within the job; letters, digits, hyphens and underscores. Required when sent.
+    :ivar display_name: ``displayName``, str. Free-text name of the task.
+    :ivar command_line: ``commandLine``, str. Command the task runs; not run in a shell, so wrap it in one to use shell features. Required when sent.
+    :ivar container_settings: ``containerSettings``, :class:`TaskContainerSettings`. Container the task runs in, when the pool supports containers.
+    :ivar resource_files: ``resourceFiles``, list of :class:`ResourceFile`. Files downloaded to the node before the command runs.
+    :ivar output_files: ``outputFiles``, list of :class:`OutputFile`. Files uploaded from the node after the command ends.
+    :ivar environment_settings: ``environmentSettings``, list of :class:`EnvironmentSetting`. Environment variables for the command.
+    :ivar constraints: ``constraints``, :class:`TaskConstraints`. Run-time, retention and retry limits of the task.
+    :ivar required_slots: ``requiredSlots``, int. Scheduling slots the task takes on a node.
+    :ivar kill_job_on_completion: ``killJobOnCompletion``, bool. Whether the job is terminated when this task completes.
+    :ivar user_identity: ``userIdentity``, :class:`UserIdentity`. The user account the task runs as.
+    :ivar run_exclusive: ``runExclusive``, bool. Whether the task needs a node to itself.
+    :ivar application_package_references: ``applicationPackageReferences``, list of :class:`ApplicationPackageReference`. Application packages deployed before the command runs.
+    :ivar authentication_token_settings: ``authenticationTokenSettings``, :class:`AuthenticationTokenSettings`. Whether the task gets a token to call the Batch service, and with what rights.
+    :ivar allow_low_priority_node: ``allowLowPriorityNode``, bool. Whether the task may run on a Spot/low-priority node.
     """
 
     __slots__ = ()
@@ -3110,15 +3110,15 @@ class JobPreparationTask(Model):
 
     Wire definition ``JobPreparationTask`` (``BatchJobPreparationTask`` from 2025-06-01).
 
-    :ivar id: ``id``, str.
-    :ivar command_line: ``commandLine``, str. Required when sent.
-    :ivar container_settings: ``containerSettings``, :class:`TaskContainerSettings`.
-    :ivar resource_files: ``resourceFiles``, list of :class:`ResourceFile`.
-    :ivar environment_settings: ``environmentSettings``, list of :class:`EnvironmentSetting`.
-    :ivar constraints: ``constraints``, :class:`TaskConstraints`.
-    :ivar wait_for_success: ``waitForSuccess``, bool.
-    :ivar user_identity: ``userIdentity``, :class:`UserIdentity`.
-    :ivar rerun_on_node_reboot_after_success: ``rerunOnNodeRebootAfterSuccess``, bool.
+    :ivar id: ``id``, str. Task id; jobpreparation when not given.
+    :ivar command_line: ``commandLine``, str. Command the task runs; not run in a shell, so wrap it in one to use shell features. Required when sent.
+    :ivar container_settings: ``containerSettings``, :class:`TaskContainerSettings`. Container the task runs in, when the pool supports containers.
+    :ivar resource_files: ``resourceFiles``, list of :class:`ResourceFile`. Files downloaded to the node before the command runs.
+    :ivar environment_settings: ``environmentSettings``, list of :class:`EnvironmentSetting`. Environment variables for the command.
+    :ivar constraints: ``constraints``, :class:`TaskConstraints`. Run-time, retention and retry limits of the task.
+    :ivar wait_for_success: ``waitForSuccess``, bool. Whether the node waits for this task to succeed before running other tasks.
+    :ivar user_identity: ``userIdentity``, :class:`UserIdentity`. The user account the task runs as.
+    :ivar rerun_on_node_reboot_after_success: ``rerunOnNodeRebootAfterSuccess``, bool. Whether the task runs again after a node reboot even if it succeeded before.
     """
 
     __slots__ = ()
@@ -3191,14 +3191,14 @@ class JobReleaseTask(Model):
 
     Wire definition ``JobReleaseTask`` (``BatchJobReleaseTask`` from 2025-06-01).
 
-    :ivar id: ``id``, str.
-    :ivar command_line: ``commandLine``, str. Required when sent.
-    :ivar container_settings: ``containerSettings``, :class:`TaskContainerSettings`.
-    :ivar resource_files: ``resourceFiles``, list of :class:`ResourceFile`.
-    :ivar environment_settings: ``environmentSettings``, list of :class:`EnvironmentSetting`.
-    :ivar max_wall_clock_time: ``maxWallClockTime``, timedelta (ISO 8601 duration on the wire).
-    :ivar retention_time: ``retentionTime``, timedelta (ISO 8601 duration on the wire).
-    :ivar user_identity: ``userIdentity``, :class:`UserIdentity`.
+    :ivar id: ``id``, str. Task id; jobrelease when not given.
+    :ivar command_line: ``commandLine``, str. Command the task runs; not run in a shell, so wrap it in one to use shell features. Required when sent.
+    :ivar container_settings: ``containerSettings``, :class:`TaskContainerSettings`. Container the task runs in, when the pool supports containers.
+    :ivar resource_files: ``resourceFiles``, list of :class:`ResourceFile`. Files downloaded to the node before the command runs.
+    :ivar environment_settings: ``environmentSettings``, list of :class:`EnvironmentSetting`. Environment variables for the command.
+    :ivar max_wall_clock_time: ``maxWallClockTime``, timedelta (ISO 8601 duration on the wire). Longest the release task may run (at most 15 minutes).
+    :ivar retention_time: ``retentionTime``, timedelta (ISO 8601 duration on the wire). How long the task's directory is kept on the node after it ends.
+    :ivar user_identity: ``userIdentity``, :class:`UserIdentity`. The user account the task runs as.
     """
 
     __slots__ = ()
@@ -3265,8 +3265,8 @@ class PoolInformation(Model):
 
     Wire definition ``PoolInformation`` (``BatchPoolInfo`` from 2025-06-01).
 
-    :ivar pool_id: ``poolId``, str.
-    :ivar auto_pool_specification: ``autoPoolSpecification``, :class:`AutoPoolSpecification`.
+    :ivar pool_id: ``poolId``, str. Id of an existing pool to run on.
+    :ivar auto_pool_specification: ``autoPoolSpecification``, :class:`AutoPoolSpecification`. A pool for the service to create instead.
     """
 
     __slots__ = ()
@@ -3297,8 +3297,8 @@ class JobNetworkConfiguration(Model):
 
     Wire definition ``JobNetworkConfiguration`` (``BatchJobNetworkConfiguration`` from 2025-06-01).
 
-    :ivar subnet_id: ``subnetId``, str. Required when sent.
-    :ivar skip_withdraw_from_v_net: ``skipWithdrawFromVNet``, bool. Only in api-version 2024-07-01.20.0 and later.
+    :ivar subnet_id: ``subnetId``, str. ARM id of the subnet the job's tasks run in. Required when sent.
+    :ivar skip_withdraw_from_v_net: ``skipWithdrawFromVNet``, bool. Keep nodes in the subnet when the job ends instead of moving them back. Only in api-version 2024-07-01.20.0 and later.
     """
 
     __slots__ = ()
@@ -3329,8 +3329,8 @@ class NameValuePair(Model):
 
     Wire definition ``NameValuePair``.
 
-    :ivar name: ``name``, str.
-    :ivar value: ``value``, str.
+    :ivar name: ``name``, str. The name.
+    :ivar value: ``value``, str. The value.
     """
 
     __slots__ = ()
@@ -3361,10 +3361,10 @@ class JobSchedulingError(Model):
 
     Wire definition ``JobSchedulingError`` (``BatchJobSchedulingError`` from 2025-06-01).
 
-    :ivar category: ``category``, :class:`ErrorCategory`. Required when sent.
-    :ivar code: ``code``, str.
-    :ivar message: ``message``, str.
-    :ivar details: ``details``, list of :class:`NameValuePair`.
+    :ivar category: ``category``, :class:`ErrorCategory`. Whether the cause is the caller's (usererror) or the service's (servererror). Required when sent.
+    :ivar code: ``code``, str. Machine-readable error code.
+    :ivar message: ``message``, str. Human-readable error text.
+    :ivar details: ``details``, list of :class:`NameValuePair`. Extra name/value details.
     """
 
     __slots__ = ()
@@ -3407,11 +3407,11 @@ class JobExecutionInformation(Model):
 
     Wire definition ``JobExecutionInformation`` (``BatchJobExecutionInfo`` from 2025-06-01).
 
-    :ivar start_time: ``startTime``, datetime (UTC). Required when sent.
-    :ivar end_time: ``endTime``, datetime (UTC).
-    :ivar pool_id: ``poolId``, str.
-    :ivar scheduling_error: ``schedulingError``, :class:`JobSchedulingError`.
-    :ivar terminate_reason: ``terminateReason``, str.
+    :ivar start_time: ``startTime``, datetime (UTC). When the job started. Required when sent.
+    :ivar end_time: ``endTime``, datetime (UTC). When the job completed.
+    :ivar pool_id: ``poolId``, str. Pool the job runs or ran on (for an auto pool, its generated id).
+    :ivar scheduling_error: ``schedulingError``, :class:`JobSchedulingError`. Why the service could not start the job, if it could not.
+    :ivar terminate_reason: ``terminateReason``, str. Why the job ended: UserTerminate, MaxWallClockTimeExpiry, TaskFailed, AllTasksComplete or a caller's text.
     """
 
     __slots__ = ()
@@ -3460,20 +3460,20 @@ class JobStatistics(Model):
 
     Wire definition ``JobStatistics`` (``BatchJobStatistics`` from 2025-06-01).
 
-    :ivar url: ``url``, str. Required when sent.
-    :ivar start_time: ``startTime``, datetime (UTC). Required when sent.
-    :ivar last_update_time: ``lastUpdateTime``, datetime (UTC). Required when sent.
-    :ivar user_cpu_time: ``userCPUTime``, timedelta (ISO 8601 duration on the wire). Required when sent.
-    :ivar kernel_cpu_time: ``kernelCPUTime``, timedelta (ISO 8601 duration on the wire). Required when sent.
-    :ivar wall_clock_time: ``wallClockTime``, timedelta (ISO 8601 duration on the wire). Required when sent.
-    :ivar read_iops: ``readIOps``, int. Required when sent.
-    :ivar write_iops: ``writeIOps``, int. Required when sent.
-    :ivar read_io_gi_b: ``readIOGiB``, float. Required when sent.
-    :ivar write_io_gi_b: ``writeIOGiB``, float. Required when sent.
-    :ivar num_succeeded_tasks: ``numSucceededTasks``, int. Required when sent.
-    :ivar num_failed_tasks: ``numFailedTasks``, int. Required when sent.
-    :ivar num_task_retries: ``numTaskRetries``, int. Required when sent.
-    :ivar wait_time: ``waitTime``, timedelta (ISO 8601 duration on the wire). Required when sent.
+    :ivar url: ``url``, str. Address of the statistics. Required when sent.
+    :ivar start_time: ``startTime``, datetime (UTC). Start of the period the numbers cover. Required when sent.
+    :ivar last_update_time: ``lastUpdateTime``, datetime (UTC). End of that period (when they were last updated). Required when sent.
+    :ivar user_cpu_time: ``userCPUTime``, timedelta (ISO 8601 duration on the wire). CPU time in user mode, summed over all tasks. Required when sent.
+    :ivar kernel_cpu_time: ``kernelCPUTime``, timedelta (ISO 8601 duration on the wire). CPU time in kernel mode, summed over all tasks. Required when sent.
+    :ivar wall_clock_time: ``wallClockTime``, timedelta (ISO 8601 duration on the wire). Elapsed run time, summed over all tasks. Required when sent.
+    :ivar read_iops: ``readIOps``, int. Disk read operations of all tasks. Required when sent.
+    :ivar write_iops: ``writeIOps``, int. Disk write operations of all tasks. Required when sent.
+    :ivar read_io_gi_b: ``readIOGiB``, float. Data the job's tasks read from disk, in GiB. Required when sent.
+    :ivar write_io_gi_b: ``writeIOGiB``, float. Data the job's tasks wrote to disk, in GiB. Required when sent.
+    :ivar num_succeeded_tasks: ``numSucceededTasks``, int. Tasks that ended with exit code 0. Required when sent.
+    :ivar num_failed_tasks: ``numFailedTasks``, int. Tasks that failed after all retries. Required when sent.
+    :ivar num_task_retries: ``numTaskRetries``, int. Retries made across all tasks. Required when sent.
+    :ivar wait_time: ``waitTime``, timedelta (ISO 8601 duration on the wire). Time tasks spent waiting to run, summed. Required when sent.
     """
 
     __slots__ = ()
@@ -3576,32 +3576,32 @@ class CloudJob(Model):
 
     Wire definition ``CloudJob`` (``BatchJob`` from 2025-06-01).
 
-    :ivar id: ``id``, str.
-    :ivar display_name: ``displayName``, str.
-    :ivar uses_task_dependencies: ``usesTaskDependencies``, bool.
-    :ivar url: ``url``, str.
-    :ivar etag: ``eTag``, str.
-    :ivar last_modified: ``lastModified``, datetime (UTC).
-    :ivar creation_time: ``creationTime``, datetime (UTC).
-    :ivar state: ``state``, :class:`JobState`.
-    :ivar state_transition_time: ``stateTransitionTime``, datetime (UTC).
-    :ivar previous_state: ``previousState``, :class:`JobState`.
-    :ivar previous_state_transition_time: ``previousStateTransitionTime``, datetime (UTC).
-    :ivar priority: ``priority``, int.
-    :ivar allow_task_preemption: ``allowTaskPreemption``, bool.
-    :ivar max_parallel_tasks: ``maxParallelTasks``, int.
-    :ivar constraints: ``constraints``, :class:`JobConstraints`.
-    :ivar job_manager_task: ``jobManagerTask``, :class:`JobManagerTask`.
-    :ivar job_preparation_task: ``jobPreparationTask``, :class:`JobPreparationTask`.
-    :ivar job_release_task: ``jobReleaseTask``, :class:`JobReleaseTask`.
-    :ivar common_environment_settings: ``commonEnvironmentSettings``, list of :class:`EnvironmentSetting`.
-    :ivar pool_info: ``poolInfo``, :class:`PoolInformation`.
-    :ivar on_all_tasks_complete: ``onAllTasksComplete``, :class:`OnAllTasksComplete`.
-    :ivar on_task_failure: ``onTaskFailure``, :class:`OnTaskFailure`.
-    :ivar network_configuration: ``networkConfiguration``, :class:`JobNetworkConfiguration`.
-    :ivar metadata: ``metadata``, list of :class:`MetadataItem`.
-    :ivar execution_info: ``executionInfo``, :class:`JobExecutionInformation`.
-    :ivar stats: ``stats``, :class:`JobStatistics`.
+    :ivar id: ``id``, str. Unique job id in the account: up to 64 letters, digits, hyphens or underscores; case is kept but ignored when comparing.
+    :ivar display_name: ``displayName``, str. Free-text name shown in tools; up to 1024 characters.
+    :ivar uses_task_dependencies: ``usesTaskDependencies``, bool. Whether tasks of the job may depend on other tasks; fixed at creation.
+    :ivar url: ``url``, str. Address of the job resource.
+    :ivar etag: ``eTag``, str. Version tag of the job; changes with every update (for If-Match conditions).
+    :ivar last_modified: ``lastModified``, datetime (UTC). When the job's properties or state last changed.
+    :ivar creation_time: ``creationTime``, datetime (UTC). When the job was created.
+    :ivar state: ``state``, :class:`JobState`. Current state: active, disabling, disabled, enabling, terminating, completed or deleting.
+    :ivar state_transition_time: ``stateTransitionTime``, datetime (UTC). When the job entered its current state.
+    :ivar previous_state: ``previousState``, :class:`JobState`. The state before the current one; absent while the job is in its first state.
+    :ivar previous_state_transition_time: ``previousStateTransitionTime``, datetime (UTC). When the job entered its previous state.
+    :ivar priority: ``priority``, int. Scheduling priority from -1000 (lowest) to 1000 (highest); 0 when not set.
+    :ivar allow_task_preemption: ``allowTaskPreemption``, bool. Whether tasks of this job may be stopped to make room for a higher-priority job.
+    :ivar max_parallel_tasks: ``maxParallelTasks``, int. Most tasks of this job that may run at once; -1 (the default) means no limit.
+    :ivar constraints: ``constraints``, :class:`JobConstraints`. Limits on the job's run time and task retries.
+    :ivar job_manager_task: ``jobManagerTask``, :class:`JobManagerTask`. Task started first that supervises or creates the job's other tasks.
+    :ivar job_preparation_task: ``jobPreparationTask``, :class:`JobPreparationTask`. Task run on each node before any of the job's tasks runs there.
+    :ivar job_release_task: ``jobReleaseTask``, :class:`JobReleaseTask`. Task run on each node that ran the job's tasks, when the job ends.
+    :ivar common_environment_settings: ``commonEnvironmentSettings``, list of :class:`EnvironmentSetting`. Environment variables given to every task of the job.
+    :ivar pool_info: ``poolInfo``, :class:`PoolInformation`. The pool the job runs on: an existing pool id or an auto pool to create.
+    :ivar on_all_tasks_complete: ``onAllTasksComplete``, :class:`OnAllTasksComplete`. What happens when every task has completed: nothing, or the job is terminated.
+    :ivar on_task_failure: ``onTaskFailure``, :class:`OnTaskFailure`. What happens when a task fails: nothing, or its exit conditions decide.
+    :ivar network_configuration: ``networkConfiguration``, :class:`JobNetworkConfiguration`. Subnet the job's tasks run in (a job-level virtual network).
+    :ivar metadata: ``metadata``, list of :class:`MetadataItem`. Name/value pairs stored with the job for the caller's use; Batch ignores them.
+    :ivar execution_info: ``executionInfo``, :class:`JobExecutionInformation`. Start and end times, pool and termination details of the job's run.
+    :ivar stats: ``stats``, :class:`JobStatistics`. Resource usage totals; only present when requested with expand=stats.
     """
 
     __slots__ = ()
@@ -3776,9 +3776,9 @@ class TaskContainerExecutionInformation(Model):
 
     Wire definition ``TaskContainerExecutionInformation`` (``BatchTaskContainerExecutionInfo`` from 2025-06-01).
 
-    :ivar container_id: ``containerId``, str.
-    :ivar state: ``state``, str.
-    :ivar error: ``error``, str.
+    :ivar container_id: ``containerId``, str. Id of the container.
+    :ivar state: ``state``, str. Container state as the runtime reports it.
+    :ivar error: ``error``, str. Detailed error from the runtime, if any.
     """
 
     __slots__ = ()
@@ -3815,10 +3815,10 @@ class TaskFailureInformation(Model):
 
     Wire definition ``TaskFailureInformation`` (``BatchTaskFailureInfo`` from 2025-06-01).
 
-    :ivar category: ``category``, :class:`ErrorCategory`. Required when sent.
-    :ivar code: ``code``, str.
-    :ivar message: ``message``, str.
-    :ivar details: ``details``, list of :class:`NameValuePair`.
+    :ivar category: ``category``, :class:`ErrorCategory`. Whether the cause is the caller's (usererror) or the service's (servererror). Required when sent.
+    :ivar code: ``code``, str. Machine-readable failure code.
+    :ivar message: ``message``, str. Human-readable failure text.
+    :ivar details: ``details``, list of :class:`NameValuePair`. Extra name/value details.
     """
 
     __slots__ = ()
@@ -3861,17 +3861,17 @@ class JobPreparationTaskExecutionInformation(Model):
 
     Wire definition ``JobPreparationTaskExecutionInformation`` (``BatchJobPreparationTaskExecutionInfo`` from 2025-06-01).
 
-    :ivar start_time: ``startTime``, datetime (UTC). Required when sent.
-    :ivar end_time: ``endTime``, datetime (UTC).
-    :ivar state: ``state``, :class:`JobPreparationTaskState`. Required when sent.
-    :ivar task_root_directory: ``taskRootDirectory``, str.
-    :ivar task_root_directory_url: ``taskRootDirectoryUrl``, str.
-    :ivar exit_code: ``exitCode``, int.
-    :ivar container_info: ``containerInfo``, :class:`TaskContainerExecutionInformation`.
-    :ivar failure_info: ``failureInfo``, :class:`TaskFailureInformation`.
-    :ivar retry_count: ``retryCount``, int. Required when sent.
-    :ivar last_retry_time: ``lastRetryTime``, datetime (UTC).
-    :ivar result: ``result``, :class:`TaskExecutionResult`.
+    :ivar start_time: ``startTime``, datetime (UTC). When the task last started (including retries). Required when sent.
+    :ivar end_time: ``endTime``, datetime (UTC). When the task last ended.
+    :ivar state: ``state``, :class:`JobPreparationTaskState`. Whether the task is running or completed on this node. Required when sent.
+    :ivar task_root_directory: ``taskRootDirectory``, str. The task's working directory on the node.
+    :ivar task_root_directory_url: ``taskRootDirectoryUrl``, str. URL of the task's working directory on the node.
+    :ivar exit_code: ``exitCode``, int. Exit code of the last run; absent if the command did not start.
+    :ivar container_info: ``containerInfo``, :class:`TaskContainerExecutionInformation`. The container the task ran in, if any.
+    :ivar failure_info: ``failureInfo``, :class:`TaskFailureInformation`. Why the task failed, when it did.
+    :ivar retry_count: ``retryCount``, int. How many times the service retried the task. Required when sent.
+    :ivar last_retry_time: ``lastRetryTime``, datetime (UTC). When the last retry started.
+    :ivar result: ``result``, :class:`TaskExecutionResult`. Whether the task succeeded or failed.
     """
 
     __slots__ = ()
@@ -3956,15 +3956,15 @@ class JobReleaseTaskExecutionInformation(Model):
 
     Wire definition ``JobReleaseTaskExecutionInformation`` (``BatchJobReleaseTaskExecutionInfo`` from 2025-06-01).
 
-    :ivar start_time: ``startTime``, datetime (UTC). Required when sent.
-    :ivar end_time: ``endTime``, datetime (UTC).
-    :ivar state: ``state``, :class:`JobReleaseTaskState`. Required when sent.
-    :ivar task_root_directory: ``taskRootDirectory``, str.
-    :ivar task_root_directory_url: ``taskRootDirectoryUrl``, str.
-    :ivar exit_code: ``exitCode``, int.
-    :ivar container_info: ``containerInfo``, :class:`TaskContainerExecutionInformation`.
-    :ivar failure_info: ``failureInfo``, :class:`TaskFailureInformation`.
-    :ivar result: ``result``, :class:`TaskExecutionResult`.
+    :ivar start_time: ``startTime``, datetime (UTC). When the task last started (including retries). Required when sent.
+    :ivar end_time: ``endTime``, datetime (UTC). When the task last ended.
+    :ivar state: ``state``, :class:`JobReleaseTaskState`. Whether the task is running or completed on this node. Required when sent.
+    :ivar task_root_directory: ``taskRootDirectory``, str. The task's working directory on the node.
+    :ivar task_root_directory_url: ``taskRootDirectoryUrl``, str. URL of the task's working directory on the node.
+    :ivar exit_code: ``exitCode``, int. Exit code of the last run; absent if the command did not start.
+    :ivar container_info: ``containerInfo``, :class:`TaskContainerExecutionInformation`. The container the task ran in, if any.
+    :ivar failure_info: ``failureInfo``, :class:`TaskFailureInformation`. Why the task failed, when it did.
+    :ivar result: ``result``, :class:`TaskExecutionResult`. Whether the task succeeded or failed.
     """
 
     __slots__ = ()
@@ -4037,11 +4037,11 @@ class JobPreparationAndReleaseTaskExecutionInformation(Model):
 
     Wire definition ``JobPreparationAndReleaseTaskExecutionInformation`` (``BatchJobPreparationAndReleaseTaskStatus`` from 2025-06-01).
 
-    :ivar pool_id: ``poolId``, str.
-    :ivar node_id: ``nodeId``, str.
-    :ivar node_url: ``nodeUrl``, str.
-    :ivar job_preparation_task_execution_info: ``jobPreparationTaskExecutionInfo``, :class:`JobPreparationTaskExecutionInformation`.
-    :ivar job_release_task_execution_info: ``jobReleaseTaskExecutionInfo``, :class:`JobReleaseTaskExecutionInformation`.
+    :ivar pool_id: ``poolId``, str. Pool of the node.
+    :ivar node_id: ``nodeId``, str. Node the tasks ran on.
+    :ivar node_url: ``nodeUrl``, str. URL of the node.
+    :ivar job_preparation_task_execution_info: ``jobPreparationTaskExecutionInfo``, :class:`JobPreparationTaskExecutionInformation`. How the preparation task ran on this node.
+    :ivar job_release_task_execution_info: ``jobReleaseTaskExecutionInfo``, :class:`JobReleaseTaskExecutionInformation`. How the release task ran on this node.
     """
 
     __slots__ = ()
@@ -4090,8 +4090,8 @@ class CloudJobListPreparationAndReleaseTaskStatusResult(Model):
 
     Wire definition ``CloudJobListPreparationAndReleaseTaskStatusResult`` (``BatchJobPreparationAndReleaseTaskStatusListResult`` from 2025-06-01).
 
-    :ivar value: ``value``, list of :class:`JobPreparationAndReleaseTaskExecutionInformation`.
-    :ivar odata_next_link: ``odata.nextLink``, str.
+    :ivar value: ``value``, list of :class:`JobPreparationAndReleaseTaskExecutionInformation`. Status entries of this page.
+    :ivar odata_next_link: ``odata.nextLink``, str. URL of the next page; absent on the last page.
     """
 
     __slots__ = ()
@@ -4122,8 +4122,8 @@ class CloudJobListResult(Model):
 
     Wire definition ``CloudJobListResult`` (``BatchJobListResult`` from 2025-06-01).
 
-    :ivar value: ``value``, list of :class:`CloudJob`.
-    :ivar odata_next_link: ``odata.nextLink``, str.
+    :ivar value: ``value``, list of :class:`CloudJob`. Jobs of this page.
+    :ivar odata_next_link: ``odata.nextLink``, str. URL of the next page; absent on the last page.
     """
 
     __slots__ = ()
@@ -4154,22 +4154,22 @@ class JobAddParameter(Model):
 
     Wire definition ``JobAddParameter`` (``BatchJobCreateOptions`` from 2025-06-01).
 
-    :ivar id: ``id``, str. Required when sent.
-    :ivar display_name: ``displayName``, str.
-    :ivar priority: ``priority``, int.
-    :ivar max_parallel_tasks: ``maxParallelTasks``, int.
-    :ivar allow_task_preemption: ``allowTaskPreemption``, bool.
-    :ivar constraints: ``constraints``, :class:`JobConstraints`.
-    :ivar job_manager_task: ``jobManagerTask``, :class:`JobManagerTask`.
-    :ivar job_preparation_task: ``jobPreparationTask``, :class:`JobPreparationTask`.
-    :ivar job_release_task: ``jobReleaseTask``, :class:`JobReleaseTask`.
-    :ivar common_environment_settings: ``commonEnvironmentSettings``, list of :class:`EnvironmentSetting`.
-    :ivar pool_info: ``poolInfo``, :class:`PoolInformation`. Required when sent.
-    :ivar on_all_tasks_complete: ``onAllTasksComplete``, :class:`OnAllTasksComplete`.
-    :ivar on_task_failure: ``onTaskFailure``, :class:`OnTaskFailure`.
-    :ivar metadata: ``metadata``, list of :class:`MetadataItem`.
-    :ivar uses_task_dependencies: ``usesTaskDependencies``, bool.
-    :ivar network_configuration: ``networkConfiguration``, :class:`JobNetworkConfiguration`.
+    :ivar id: ``id``, str. Unique job id in the account: up to 64 letters, digits, hyphens or underscores; case is kept but ignored when comparing. Required when sent.
+    :ivar display_name: ``displayName``, str. Free-text name shown in tools; up to 1024 characters.
+    :ivar priority: ``priority``, int. Scheduling priority from -1000 (lowest) to 1000 (highest); 0 when not set.
+    :ivar max_parallel_tasks: ``maxParallelTasks``, int. Most tasks of this job that may run at once; -1 (the default) means no limit.
+    :ivar allow_task_preemption: ``allowTaskPreemption``, bool. Whether tasks of this job may be stopped to make room for a higher-priority job.
+    :ivar constraints: ``constraints``, :class:`JobConstraints`. Limits on the job's run time and task retries.
+    :ivar job_manager_task: ``jobManagerTask``, :class:`JobManagerTask`. Task started first that supervises or creates the job's other tasks.
+    :ivar job_preparation_task: ``jobPreparationTask``, :class:`JobPreparationTask`. Task run on each node before any of the job's tasks runs there.
+    :ivar job_release_task: ``jobReleaseTask``, :class:`JobReleaseTask`. Task run on each node that ran the job's tasks, when the job ends.
+    :ivar common_environment_settings: ``commonEnvironmentSettings``, list of :class:`EnvironmentSetting`. Environment variables given to every task of the job.
+    :ivar pool_info: ``poolInfo``, :class:`PoolInformation`. The pool the job runs on: an existing pool id or an auto pool to create. Required when sent.
+    :ivar on_all_tasks_complete: ``onAllTasksComplete``, :class:`OnAllTasksComplete`. What happens when every task has completed: nothing, or the job is terminated.
+    :ivar on_task_failure: ``onTaskFailure``, :class:`OnTaskFailure`. What happens when a task fails: nothing, or its exit conditions decide.
+    :ivar metadata: ``metadata``, list of :class:`MetadataItem`. Name/value pairs stored with the job for the caller's use; Batch ignores them.
+    :ivar uses_task_dependencies: ``usesTaskDependencies``, bool. Whether tasks of the job may depend on other tasks; fixed at creation.
+    :ivar network_configuration: ``networkConfiguration``, :class:`JobNetworkConfiguration`. Subnet the job's tasks run in (a job-level virtual network).
     """
 
     __slots__ = ()
@@ -4284,7 +4284,7 @@ class JobDisableParameter(Model):
 
     Wire definition ``JobDisableParameter`` (``BatchJobDisableOptions`` from 2025-06-01).
 
-    :ivar disable_tasks: ``disableTasks``, :class:`DisableJobOption`. Required when sent.
+    :ivar disable_tasks: ``disableTasks``, :class:`DisableJobOption`. What happens to running tasks: requeue, terminate or wait. Required when sent.
     """
 
     __slots__ = ()
@@ -4309,14 +4309,14 @@ class JobPatchParameter(Model):
 
     Wire definition ``JobPatchParameter`` (``BatchJobUpdateOptions`` from 2025-06-01).
 
-    :ivar priority: ``priority``, int.
-    :ivar max_parallel_tasks: ``maxParallelTasks``, int.
-    :ivar allow_task_preemption: ``allowTaskPreemption``, bool.
-    :ivar on_all_tasks_complete: ``onAllTasksComplete``, :class:`OnAllTasksComplete`.
-    :ivar constraints: ``constraints``, :class:`JobConstraints`.
-    :ivar pool_info: ``poolInfo``, :class:`PoolInformation`.
-    :ivar metadata: ``metadata``, list of :class:`MetadataItem`.
-    :ivar network_configuration: ``networkConfiguration``, :class:`JobNetworkConfiguration`. Only in api-version 2024-07-01.20.0 and later.
+    :ivar priority: ``priority``, int. New priority; unchanged if not given.
+    :ivar max_parallel_tasks: ``maxParallelTasks``, int. New parallel-task limit; unchanged if not given.
+    :ivar allow_task_preemption: ``allowTaskPreemption``, bool. New preemption setting; unchanged if not given.
+    :ivar on_all_tasks_complete: ``onAllTasksComplete``, :class:`OnAllTasksComplete`. New completion action; unchanged if not given.
+    :ivar constraints: ``constraints``, :class:`JobConstraints`. New limits; unchanged if not given.
+    :ivar pool_info: ``poolInfo``, :class:`PoolInformation`. New pool; the job must be disabled to change it. Unchanged if not given.
+    :ivar metadata: ``metadata``, list of :class:`MetadataItem`. Replaces all metadata when given; unchanged if not given.
+    :ivar network_configuration: ``networkConfiguration``, :class:`JobNetworkConfiguration`. New virtual network settings; unchanged if not given. Only in api-version 2024-07-01.20.0 and later.
     """
 
     __slots__ = ()
@@ -4383,7 +4383,7 @@ class JobTerminateParameter(Model):
 
     Wire definition ``JobTerminateParameter`` (``BatchJobTerminateOptions`` from 2025-06-01).
 
-    :ivar terminate_reason: ``terminateReason``, str.
+    :ivar terminate_reason: ``terminateReason``, str. Text recorded as the job's terminate reason.
     """
 
     __slots__ = ()
@@ -4408,13 +4408,13 @@ class JobUpdateParameter(Model):
 
     Wire definition ``JobUpdateParameter``.
 
-    :ivar priority: ``priority``, int.
-    :ivar max_parallel_tasks: ``maxParallelTasks``, int.
-    :ivar allow_task_preemption: ``allowTaskPreemption``, bool.
-    :ivar constraints: ``constraints``, :class:`JobConstraints`.
-    :ivar pool_info: ``poolInfo``, :class:`PoolInformation`. Required when sent.
-    :ivar metadata: ``metadata``, list of :class:`MetadataItem`.
-    :ivar on_all_tasks_complete: ``onAllTasksComplete``, :class:`OnAllTasksComplete`.
+    :ivar priority: ``priority``, int. Priority after the update; 0 if left out.
+    :ivar max_parallel_tasks: ``maxParallelTasks``, int. Parallel-task limit after the update; no limit if left out.
+    :ivar allow_task_preemption: ``allowTaskPreemption``, bool. Preemption setting after the update; the default if left out.
+    :ivar constraints: ``constraints``, :class:`JobConstraints`. Limits after the update; none if left out.
+    :ivar pool_info: ``poolInfo``, :class:`PoolInformation`. The pool after the update (required). Required when sent.
+    :ivar metadata: ``metadata``, list of :class:`MetadataItem`. Metadata after the update; cleared if left out.
+    :ivar on_all_tasks_complete: ``onAllTasksComplete``, :class:`OnAllTasksComplete`. Completion action after the update; noaction if left out.
     """
 
     __slots__ = ()
@@ -4475,11 +4475,11 @@ class TaskCounts(Model):
 
     Wire definition ``TaskCounts`` (``BatchTaskCounts`` from 2025-06-01).
 
-    :ivar active: ``active``, int. Required when sent.
-    :ivar running: ``running``, int. Required when sent.
-    :ivar completed: ``completed``, int. Required when sent.
-    :ivar succeeded: ``succeeded``, int. Required when sent.
-    :ivar failed: ``failed``, int. Required when sent.
+    :ivar active: ``active``, int. Tasks waiting to run. Required when sent.
+    :ivar running: ``running``, int. Tasks running now. Required when sent.
+    :ivar completed: ``completed``, int. Tasks that have ended. Required when sent.
+    :ivar succeeded: ``succeeded``, int. Completed tasks that succeeded. Required when sent.
+    :ivar failed: ``failed``, int. Completed tasks that failed. Required when sent.
     """
 
     __slots__ = ()
@@ -4528,11 +4528,11 @@ class TaskSlotCounts(Model):
 
     Wire definition ``TaskSlotCounts`` (``BatchTaskSlotCounts`` from 2025-06-01).
 
-    :ivar active: ``active``, int. Required when sent.
-    :ivar running: ``running``, int. Required when sent.
-    :ivar completed: ``completed``, int. Required when sent.
-    :ivar succeeded: ``succeeded``, int. Required when sent.
-    :ivar failed: ``failed``, int. Required when sent.
+    :ivar active: ``active``, int. Slots of waiting tasks. Required when sent.
+    :ivar running: ``running``, int. Slots of running tasks. Required when sent.
+    :ivar completed: ``completed``, int. Slots of ended tasks. Required when sent.
+    :ivar succeeded: ``succeeded``, int. Slots of tasks that succeeded. Required when sent.
+    :ivar failed: ``failed``, int. Slots of tasks that failed. Required when sent.
     """
 
     __slots__ = ()
@@ -4581,8 +4581,8 @@ class TaskCountsResult(Model):
 
     Wire definition ``TaskCountsResult`` (``BatchTaskCountsResult`` from 2025-06-01).
 
-    :ivar task_counts: ``taskCounts``, :class:`TaskCounts`. Required when sent.
-    :ivar task_slot_counts: ``taskSlotCounts``, :class:`TaskSlotCounts`. Required when sent.
+    :ivar task_counts: ``taskCounts``, :class:`TaskCounts`. Tasks by state. Required when sent.
+    :ivar task_slot_counts: ``taskSlotCounts``, :class:`TaskSlotCounts`. Task slots by state. Required when sent.
     """
 
     __slots__ = ()
