@@ -72,6 +72,7 @@ ATTRIBUTE_OVERRIDES = {
     "readIOps": "read_iops",
     "writeIOps": "write_iops",
     "dynamicVNetAssignmentScope": "dynamic_vnet_assignment_scope",
+    "skipWithdrawFromVNet": "skip_withdraw_from_vnet",  # as azure-batch 15.x spells it
     # enum members of IPFamily (2025-06-01): IPV4 reads better than I_PV4
     "IPv4": "ipv4",
     "IPv6": "ipv6",

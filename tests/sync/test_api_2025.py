@@ -226,7 +226,7 @@ def test_a_2025_job_parses_into_typed_properties(
     assert isinstance(job, models.BatchJob)
     assert job.as_dict() == NEW_JOB
     assert job.network_configuration is not None
-    assert job.network_configuration.skip_withdraw_from_v_net is True
+    assert job.network_configuration.skip_withdraw_from_vnet is True
     auto = job.pool_info.auto_pool_specification if job.pool_info else None
     assert auto is not None and auto.pool is not None
     vm = auto.pool.virtual_machine_configuration
@@ -288,7 +288,7 @@ def test_retired_cloud_service_pools_are_refused_on_2025(
         },
     }
     with make_client(api_version=V2025) as client:
-        with pytest.raises(ApiVersionError, match="retired") as caught:
+        with pytest.raises(ApiVersionError, match="dropped from later api-versions") as caught:
             client.jobs.add(job)
     assert caught.value.wire == "cloudServiceConfiguration"
     assert httpx_mock.get_requests() == []

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -276,7 +278,7 @@ def test_retired_properties_are_refused_on_the_versions_that_dropped_them(
             auto_pool_specification=models.AutoPoolSpecification(pool_lifetime_option="job", pool=pool)
         ),
     )
-    with pytest.raises(ApiVersionError, match="retired") as caught:
+    with pytest.raises(ApiVersionError, match="dropped from later api-versions") as caught:
         rq.build_add_request(target, job)
     assert caught.value.name == name
     assert caught.value.supported_in[0] == "2024-02-01.19.0"
@@ -290,7 +292,7 @@ def test_retired_properties_are_refused_on_the_versions_that_dropped_them(
 def test_patch_network_configuration_needs_a_newer_version() -> None:
     patch = models.JobPatchParameter(
         network_configuration=models.JobNetworkConfiguration(
-            subnet_id="/subnets/s", skip_withdraw_from_v_net=True
+            subnet_id="/subnets/s", skip_withdraw_from_vnet=True
         )
     )
     with pytest.raises(ApiVersionError, match=r"JobPatchParameter\.network_configuration"):
@@ -375,3 +377,18 @@ def test_force_must_be_a_bool() -> None:
         rq.build_delete_request(V2025, "j", force="yes")
     with pytest.raises(TypeError, match="force must be a bool"):
         rq.build_terminate_request(V2025, "j", force=1)
+
+
+def test_the_migration_guide_lists_every_2025_alias() -> None:
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "migration.md").read_text(encoding="utf-8")
+    section = guide.split("## 2025-06-01 names", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `(\w+)` \| `(\w+)` \| (model|enum) \|$", section, flags=re.MULTILINE)
+    documented = {new: old for new, old, _ in rows}
+    aliases = {
+        name: value.__name__
+        for name in models.__all__
+        if isinstance(value := getattr(models, name), type)
+        and value.__name__ != name
+        and name != "BatchErrorException"  # the 14.x exception name, not a 2025 one
+    }
+    assert documented == aliases

@@ -69,7 +69,7 @@ def _advice(versions: frozenset[str], api_version: str) -> str:
     ordered = [v for v in API_VERSIONS if v in versions]
     if ordered[0] > (effective_version(api_version) or ""):
         return f"create the client with api_version={ordered[-1]!r} to send it"
-    return "the service retired it; leave it unset"
+    return f"it was dropped from later api-versions; leave it unset, or use api_version={ordered[-1]!r}"
 
 
 def check_body(api_version: str, model: str, body: Mapping[str, Any], argument: str) -> None:

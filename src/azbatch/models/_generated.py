@@ -3298,7 +3298,7 @@ class JobNetworkConfiguration(Model):
     Wire definition ``JobNetworkConfiguration`` (``BatchJobNetworkConfiguration`` from 2025-06-01).
 
     :ivar subnet_id: ``subnetId``, str. ARM id of the subnet the job's tasks run in. Required when sent.
-    :ivar skip_withdraw_from_v_net: ``skipWithdrawFromVNet``, bool. Keep nodes in the subnet when the job ends instead of moving them back. Only in api-version 2024-07-01.20.0 and later.
+    :ivar skip_withdraw_from_vnet: ``skipWithdrawFromVNet``, bool. Keep nodes in the subnet when the job ends instead of moving them back. Only in api-version 2024-07-01.20.0 and later.
     """
 
     __slots__ = ()
@@ -3307,7 +3307,7 @@ class JobNetworkConfiguration(Model):
     subnet_id: Field[str | None] = Field(
         "subnetId", _c.STR, required=True
     )
-    skip_withdraw_from_v_net: Field[bool | None] = Field(
+    skip_withdraw_from_vnet: Field[bool | None] = Field(
         "skipWithdrawFromVNet", _c.BOOL
     )
 
@@ -3315,13 +3315,13 @@ class JobNetworkConfiguration(Model):
         self,
         *,
         subnet_id: str | None = None,
-        skip_withdraw_from_v_net: bool | None = None,
+        skip_withdraw_from_vnet: bool | None = None,
     ) -> None:
         super().__init__()
         if subnet_id is not None:
             self._values["subnet_id"] = subnet_id
-        if skip_withdraw_from_v_net is not None:
-            self._values["skip_withdraw_from_v_net"] = skip_withdraw_from_v_net
+        if skip_withdraw_from_vnet is not None:
+            self._values["skip_withdraw_from_vnet"] = skip_withdraw_from_vnet
 
 
 class NameValuePair(Model):

@@ -270,7 +270,7 @@ PROPERTIES: Final[dict[str, dict[str, Property]]] = {
     },
     "JobNetworkConfiguration": {
         "subnetId": Property("subnet_id", None, _ALL),
-        "skipWithdrawFromVNet": Property("skip_withdraw_from_v_net", None, _V4),
+        "skipWithdrawFromVNet": Property("skip_withdraw_from_vnet", None, _V4),
     },
     "JobPatchParameter": {
         "priority": Property("priority", None, _ALL),
