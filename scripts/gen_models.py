@@ -1,16 +1,23 @@
 #!/usr/bin/env python3
-"""Generate ``src/azbatch/models/_generated.py`` and ``_enums.py`` from the job-model table.
+"""Generate ``src/azbatch/models/_generated.py``, ``_enums.py`` and ``_versions.py`` from the job-model tables.
 
-Two steps, so that CI never needs the (large) OpenAPI file:
+One model set covers every api-version in ``VERSIONS``; each version has a table in ``scripts/spec/``
+(names, wire types, ``required`` lists and enum values only, no prose), so CI never needs the large
+OpenAPI files:
 
 ``--extract BATCHSERVICE_JSON``
-    Walks the OpenAPI document from the 12 job operations, follows every ``$ref`` and writes the
-    reachable definitions -- names, wire types, ``required`` lists and enum values only, no prose --
-    to ``scripts/spec/jobs-2024-02-01.19.0.json``.
+    Walks a (2024-era, hand-written) OpenAPI document from the 12 job operations, follows every ``$ref``
+    and writes ``scripts/spec/jobs-<info.version>.json``.
+
+``--extract-derived JOB_MODELS_JSON``
+    Reads the definitions-only description of 2025-06-01 (derived from azure-batch 15.1.0), maps its
+    names back to the 2024 ones (``NAMES_2025``) and writes ``scripts/spec/jobs-2025-06-01.json``.
 
 (default) / ``--check``
-    Turns that table into Python source. ``--check`` exits non-zero when the committed files differ
-    from what the table produces, which CI runs so hand edits cannot drift from the table.
+    Merges the tables (every property records the versions that know it) and writes the Python source;
+    property docstrings come from ``scripts/spec/descriptions.json``, which must describe every
+    property. ``--check`` exits non-zero when the committed files differ from what the tables produce,
+    which CI runs so hand edits cannot drift from the tables.
 """
 
 from __future__ import annotations
