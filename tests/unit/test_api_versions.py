@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -392,3 +394,67 @@ def test_the_migration_guide_lists_every_2025_alias() -> None:
         and name != "BatchErrorException"  # the 14.x exception name, not a 2025 one
     }
     assert documented == aliases
+
+
+def _generator() -> Any:
+    scripts = Path(__file__).resolve().parents[2] / "scripts"
+    spec = importlib.util.spec_from_file_location("gen_models_under_test", scripts / "gen_models.py")
+    assert spec is not None and spec.loader is not None
+    sys.path.insert(0, str(scripts))  # for its model_summaries import
+    try:
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(scripts))
+    return module
+
+
+def test_merging_tables_keeps_old_names_and_requires_only_what_every_version_requires() -> None:
+    gen = _generator()
+    old = {
+        "api_version": "v1",
+        "models": {
+            "M": {
+                "properties": {"a": {"type": "str"}, "gone": {"type": "int"}},
+                "required": ["a", "gone"],
+            }
+        },
+        "enums": {"E": {"values": [["CacheDisk", "CacheDisk"]], "open": False}},
+    }
+    new = {
+        "api_version": "v2",
+        "models": {
+            "M": {
+                "properties": {"a": {"type": "str"}, "added": {"type": "bool"}},
+                "required": ["a", "added"],
+            },
+            "N": {"properties": {}, "required": []},
+        },
+        "enums": {"E": {"values": [["cachedisk", "cachedisk"], ["other", "other"]], "open": True}},
+    }
+    merged = gen.merge([old, new])
+    model = merged["models"]["M"]
+    assert list(model["properties"]) == ["a", "gone", "added"]
+    assert {w: p["versions"] for w, p in model["properties"].items()} == {
+        "a": ["v1", "v2"],
+        "gone": ["v1"],
+        "added": ["v2"],
+    }
+    # "gone" is not in v2 and "added" is not in v1: neither may be demanded by the client
+    assert model["required"] == ["a"]
+    assert merged["models"]["N"]["versions"] == ["v2"]
+    assert merged["enums"]["E"] == {
+        "values": [["CacheDisk", "CacheDisk"], ["other", "other"]],
+        "open": True,
+        "versions": ["v1", "v2"],
+    }
+
+
+def test_the_generator_demands_a_description_for_every_property() -> None:
+    gen = _generator()
+    table = {"models": {"M": {"properties": {"a": {"type": "str"}, "b": {"type": "str"}}}}}
+    problems = gen._description_problems(table, {"M": {"a": "Meaning of a.", "c": "Stale entry."}})
+    assert problems == [
+        "descriptions.json: no description for M.b",
+        "descriptions.json: M.c is not a property of any api-version",
+    ]
