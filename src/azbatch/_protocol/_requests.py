@@ -308,6 +308,14 @@ def _update_body(name: str, value: Any, model: type[Model]) -> dict[str, Any]:
     return _writable_subset(value) if isinstance(value, CloudJob) else _body(name, value, model)
 
 
+def _force_query(target: Target, force: Any) -> list[tuple[str, str]]:
+    """``force=true`` when asked for; nothing otherwise (false is the service's default)."""
+    if not check.optional_bool("force", force):
+        return []
+    gate.require_version(target.api_version, "force", "force", FORCE_SINCE)
+    return [("force", "true")]
+
+
 def _json_request(method: str, url: str, headers: dict[str, str], body: dict[str, Any]) -> HttpRequest:
     content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     headers["Content-Type"] = JSON_CONTENT_TYPE
@@ -320,14 +328,6 @@ def _empty_request(method: str, url: str, headers: dict[str, str]) -> HttpReques
         # The service wants a Content-Length on every write; Shared Key signs it, so it must be sent.
         headers["Content-Length"] = "0"
     return HttpRequest(method, url, headers=headers)
-
-
-def _force_query(target: Target, force: Any) -> list[tuple[str, str]]:
-    """``force=true`` when asked for; nothing otherwise (false is the service's default)."""
-    if not check.optional_bool("force", force):
-        return []
-    gate.require_version(target.api_version, "force", "force", FORCE_SINCE)
-    return [("force", "true")]
 
 
 def _job_path(job_id: str, suffix: str = "") -> str:
