@@ -1,16 +1,23 @@
 #!/usr/bin/env python3
-"""Generate ``src/azbatch/models/_generated.py`` and ``_enums.py`` from the job-model table.
+"""Generate ``src/azbatch/models/_generated.py``, ``_enums.py`` and ``_versions.py`` from the job-model tables.
 
-Two steps, so that CI never needs the (large) OpenAPI file:
+One model set covers every api-version in ``VERSIONS``; each version has a table in ``scripts/spec/``
+(names, wire types, ``required`` lists and enum values only, no prose), so CI never needs the large
+OpenAPI files:
 
 ``--extract BATCHSERVICE_JSON``
-    Walks the OpenAPI document from the 12 job operations, follows every ``$ref`` and writes the
-    reachable definitions -- names, wire types, ``required`` lists and enum values only, no prose --
-    to ``scripts/spec/jobs-2024-02-01.19.0.json``.
+    Walks a (2024-era, hand-written) OpenAPI document from the 12 job operations, follows every ``$ref``
+    and writes ``scripts/spec/jobs-<info.version>.json``.
+
+``--extract-derived JOB_MODELS_JSON``
+    Reads the definitions-only description of 2025-06-01 (derived from azure-batch 15.1.0), maps its
+    names back to the 2024 ones (``NAMES_2025``) and writes ``scripts/spec/jobs-2025-06-01.json``.
 
 (default) / ``--check``
-    Turns that table into Python source. ``--check`` exits non-zero when the committed files differ
-    from what the table produces, which CI runs so hand edits cannot drift from the table.
+    Merges the tables (every property records the versions that know it) and writes the Python source;
+    property docstrings come from ``scripts/spec/descriptions.json``, which must describe every
+    property. ``--check`` exits non-zero when the committed files differ from what the tables produce,
+    which CI runs so hand edits cannot drift from the tables.
 """
 
 from __future__ import annotations
@@ -26,9 +33,21 @@ from typing import Any
 from model_summaries import SUMMARIES
 
 ROOT = Path(__file__).resolve().parent.parent
-TABLE = ROOT / "scripts" / "spec" / "jobs-2024-02-01.19.0.json"
+SPEC = ROOT / "scripts" / "spec"
 MODELS_OUT = ROOT / "src" / "azbatch" / "models" / "_generated.py"
 ENUMS_OUT = ROOT / "src" / "azbatch" / "models" / "_enums.py"
+VERSIONS_OUT = ROOT / "src" / "azbatch" / "models" / "_versions.py"
+DESCRIPTIONS = SPEC / "descriptions.json"
+
+# The api-versions the one model set covers, oldest first, each with its table in scripts/spec/.
+# The first is the package's naming basis: classes and attributes keep its (azure-batch 14.x) names.
+VERSIONS = ("2024-02-01.19.0", "2024-07-01.20.0", "2025-06-01")
+TABLE = SPEC / f"jobs-{VERSIONS[0]}.json"
+
+
+def table_path(version: str) -> Path:
+    return SPEC / f"jobs-{version}.json"
+
 
 JOB_OPERATIONS = {
     "Job_Add",
@@ -60,6 +79,10 @@ ATTRIBUTE_OVERRIDES = {
     "readIOps": "read_iops",
     "writeIOps": "write_iops",
     "dynamicVNetAssignmentScope": "dynamic_vnet_assignment_scope",
+    "skipWithdrawFromVNet": "skip_withdraw_from_vnet",  # as azure-batch 15.x spells it
+    # enum members of IPFamily (2025-06-01): IPV4 reads better than I_PV4
+    "IPv4": "ipv4",
+    "IPv6": "ipv6",
 }
 
 
@@ -149,6 +172,170 @@ def extract(spec_path: Path) -> dict[str, Any]:
         "api_version": spec["info"]["version"],
         "models": dict(sorted(models.items())),
         "enums": dict(sorted(enums.items())),
+    }
+
+
+# 2025-06-01 (TypeSpec) names of the models and enums this package keeps under their 2024 names.
+# Models with no 2024 counterpart keep their 2025 name (VMDiskSecurityProfile is the 2024-07-01 name).
+# JobUpdateParameter is absent: from 2025-06-01 the PUT body is the job model itself (BatchJob).
+NAMES_2025 = {
+    "ApplicationPackageReference": "BatchApplicationPackageReference",
+    "AutoPoolSpecification": "BatchAutoPoolSpecification",
+    "AutomaticOSUpgradePolicy": "AutomaticOsUpgradePolicy",
+    "CIFSMountConfiguration": "CifsMountConfiguration",
+    "CloudJob": "BatchJob",
+    "CloudJobListPreparationAndReleaseTaskStatusResult": "BatchJobPreparationAndReleaseTaskStatusListResult",
+    "CloudJobListResult": "BatchJobListResult",
+    "ComputeNodeIdentityReference": "BatchNodeIdentityReference",
+    "ContainerConfiguration": "BatchContainerConfiguration",
+    "ContainerRegistry": "ContainerRegistryReference",
+    "DiffDiskSettings": "BatchDiffDiskSettings",
+    "ErrorMessage": "BatchErrorMessage",
+    "HttpHeader": "OutputFileUploadHeader",
+    "ImageReference": "BatchVmImageReference",
+    "InboundNATPool": "BatchInboundNatPool",
+    "JobAddParameter": "BatchJobCreateOptions",
+    "JobConstraints": "BatchJobConstraints",
+    "JobDisableParameter": "BatchJobDisableOptions",
+    "JobExecutionInformation": "BatchJobExecutionInfo",
+    "JobManagerTask": "BatchJobManagerTask",
+    "JobNetworkConfiguration": "BatchJobNetworkConfiguration",
+    "JobPatchParameter": "BatchJobUpdateOptions",
+    "JobPreparationAndReleaseTaskExecutionInformation": "BatchJobPreparationAndReleaseTaskStatus",
+    "JobPreparationTask": "BatchJobPreparationTask",
+    "JobPreparationTaskExecutionInformation": "BatchJobPreparationTaskExecutionInfo",
+    "JobReleaseTask": "BatchJobReleaseTask",
+    "JobReleaseTaskExecutionInformation": "BatchJobReleaseTaskExecutionInfo",
+    "JobSchedulingError": "BatchJobSchedulingError",
+    "JobStatistics": "BatchJobStatistics",
+    "JobTerminateParameter": "BatchJobTerminateOptions",
+    "MetadataItem": "BatchMetadataItem",
+    "NFSMountConfiguration": "NfsMountConfiguration",
+    "NodePlacementConfiguration": "BatchNodePlacementConfiguration",
+    "OSDisk": "BatchOsDisk",
+    "OutputFileUploadOptions": "OutputFileUploadConfiguration",
+    "PoolEndpointConfiguration": "BatchPoolEndpointConfiguration",
+    "PoolInformation": "BatchPoolInfo",
+    "PoolSpecification": "BatchPoolSpecification",
+    "PublicIPAddressConfiguration": "BatchPublicIpAddressConfiguration",
+    "StartTask": "BatchStartTask",
+    "TaskConstraints": "BatchTaskConstraints",
+    "TaskContainerExecutionInformation": "BatchTaskContainerExecutionInfo",
+    "TaskContainerSettings": "BatchTaskContainerSettings",
+    "TaskCounts": "BatchTaskCounts",
+    "TaskCountsResult": "BatchTaskCountsResult",
+    "TaskFailureInformation": "BatchTaskFailureInfo",
+    "TaskSchedulingPolicy": "BatchTaskSchedulingPolicy",
+    "TaskSlotCounts": "BatchTaskSlotCounts",
+    "UefiSettings": "BatchUefiSettings",
+    "VMDiskSecurityProfile": "BatchVmDiskSecurityProfile",
+    # enums
+    "ComputeNodeFillType": "BatchNodeFillType",
+    "DisableJobOption": "DisableBatchJobOption",
+    "ErrorCategory": "BatchErrorSourceCategory",
+    "IPAddressProvisioningType": "IpAddressProvisioningType",
+    "JobPreparationTaskState": "BatchJobPreparationTaskState",
+    "JobReleaseTaskState": "BatchJobReleaseTaskState",
+    "JobState": "BatchJobState",
+    "NodePlacementPolicyType": "BatchNodePlacementPolicyType",
+    "OnAllTasksComplete": "BatchAllTasksCompleteMode",
+    "OnTaskFailure": "BatchTaskFailureMode",
+    "PoolLifetimeOption": "BatchPoolLifetimeOption",
+    "TaskExecutionResult": "BatchTaskExecutionResult",
+}
+
+# Where the TypeSpec-derived 2025 table starts: the bodies and responses of the 12 job operations.
+ROOTS_2025 = (
+    "BatchJob",
+    "BatchJobCreateOptions",
+    "BatchJobUpdateOptions",
+    "BatchJobDisableOptions",
+    "BatchJobTerminateOptions",
+    "BatchJobPreparationAndReleaseTaskStatus",
+    "BatchTaskCountsResult",
+    "BatchError",
+)
+
+# Enum values the Python package spells differently from the 2025 swagger; the swagger wins.
+VALUE_FIXES_2025 = {("BatchJobDefaultOrder", "creationtime"): "creationTime"}
+
+
+def extract_derived(path: Path, version: str, older: dict[str, Any]) -> dict[str, Any]:
+    """Table of a TypeSpec-era version from a definitions-only file, under the 2024 names.
+
+    ``older`` is the previous version's table; it supplies what the derived file leaves out on
+    purpose (``authenticationTokenSettings``, which the 2025 swagger still has).
+    """
+    definitions = json.loads(path.read_text(encoding="utf-8"))["definitions"]
+    back = {new: old for old, new in NAMES_2025.items()}
+    models: dict[str, Any] = {}
+    enums: dict[str, Any] = {}
+    queue = list(ROOTS_2025)
+    while queue:
+        name = queue.pop()
+        if name in models or name in enums:
+            continue
+        schema = definitions[name]
+        if "enum" in schema:
+            _type_of(schema, enums, queue, definitions)
+            continue
+        models[name] = {
+            "properties": {
+                wire: {
+                    "type": _type_of(prop, enums, queue, definitions),
+                    **({"readOnly": True} if prop.get("readOnly") else {}),
+                }
+                for wire, prop in schema.get("properties", {}).items()
+            },
+            "required": sorted(schema.get("required", [])),
+        }
+    for (enum, wrong), right in VALUE_FIXES_2025.items():
+        enums[enum]["values"] = [
+            [right if v == wrong else v, right if m == wrong else m] for v, m in enums[enum]["values"]
+        ]
+
+    def rename(t: Any) -> Any:
+        if isinstance(t, str):
+            return t
+        return {k: (back.get(v, v) if k in ("ref", "enum") else rename(v)) for k, v in t.items()}
+
+    table_models = {
+        back.get(name, name): {
+            "properties": {w: {**p, "type": rename(p["type"])} for w, p in m["properties"].items()},
+            "required": m["required"],
+        }
+        for name, m in models.items()
+    }
+    table_enums = {back.get(name, name): e for name, e in enums.items()}
+    job = table_models["CloudJob"]
+    # From 2025-06-01 the PUT body is the job model; what it may carry is the job's writable part.
+    table_models["JobUpdateParameter"] = {
+        "properties": {w: p for w, p in job["properties"].items() if not p.get("readOnly")},
+        "required": job["required"],
+    }
+    for envelope, item in (
+        ("CloudJobListResult", "CloudJob"),
+        (
+            "CloudJobListPreparationAndReleaseTaskStatusResult",
+            "JobPreparationAndReleaseTaskExecutionInformation",
+        ),
+    ):
+        table_models[envelope] = {
+            "properties": {"value": {"type": {"list": {"ref": item}}}, "odata.nextLink": {"type": "str"}},
+            "required": [],
+        }
+    # The derived file follows azure-batch 15.1.0, which hides the job manager's token settings; the
+    # 2025 swagger still defines them, so they stay sendable.
+    table_models["JobManagerTask"]["properties"]["authenticationTokenSettings"] = older["models"][
+        "JobManagerTask"
+    ]["properties"]["authenticationTokenSettings"]
+    table_models["AuthenticationTokenSettings"] = older["models"]["AuthenticationTokenSettings"]
+    table_enums["AccessScope"] = older["enums"]["AccessScope"]
+    return {
+        "api_version": version,
+        "source": path.name,
+        "models": dict(sorted(table_models.items())),
+        "enums": dict(sorted(table_enums.items())),
     }
 
 
@@ -246,25 +433,83 @@ def _ordered(models: dict[str, Any]) -> list[str]:
 
 HEADER = '''"""GENERATED by scripts/gen_models.py from scripts/spec/{table} -- do not edit by hand.
 
-Run ``python scripts/gen_models.py`` after changing the table or the generator; CI runs it with ``--check``.
+Run ``python scripts/gen_models.py`` after changing the tables or the generator; CI runs it with ``--check``.
 """
 '''
 
+LINE_LENGTH = 110  # pyproject.toml [tool.ruff] line-length
+
+TABLES_NOTE = "jobs-*.json (one table per api-version) and descriptions.json"
+
+
+def merge(tables: list[dict[str, Any]]) -> dict[str, Any]:
+    """One model set covering every version: the union of models, properties and enum values.
+
+    Each property records the versions that know it. Names, types and spellings come from the oldest
+    version that has them, so upgrading the tables never renames an attribute or an enum value. A
+    property is ``required`` only when every version that has it requires it: the client-side check
+    must not refuse a body some supported version accepts.
+    """
+    models: dict[str, Any] = {}
+    enums: dict[str, Any] = {}
+    for table in tables:
+        version = table["api_version"]
+        for name, model in table["models"].items():
+            merged = models.setdefault(name, {"properties": {}, "required": None, "versions": []})
+            merged["versions"].append(version)
+            required = set(model["required"])
+            merged["required"] = required if merged["required"] is None else merged["required"] & required
+            for wire, prop in model["properties"].items():
+                into = merged["properties"].setdefault(wire, {**prop, "versions": []})
+                into["versions"].append(version)
+            # a required property new in this version is not required by the older ones
+            merged["required"] &= set(model["properties"])
+        for name, enum in table["enums"].items():
+            merged_enum = enums.setdefault(name, {"values": [], "open": False, "versions": []})
+            merged_enum["versions"].append(version)
+            merged_enum["open"] = merged_enum["open"] or enum["open"]
+            known = {value.lower() for value, _ in merged_enum["values"]}
+            merged_enum["values"].extend([v, m] for v, m in enum["values"] if v.lower() not in known)
+    for model in models.values():
+        model["required"] = sorted(model["required"])
+    return {
+        "api_versions": [t["api_version"] for t in tables],
+        "models": dict(sorted(models.items())),
+        "enums": dict(sorted(enums.items())),
+    }
+
+
+def _since(versions: list[str], all_versions: list[str]) -> str:
+    """A short note on which api-versions know something, or "" when all of them do."""
+    if versions == all_versions:
+        return ""
+    if versions == all_versions[all_versions.index(versions[0]) :]:
+        return f"api-version {versions[0]} and later"
+    if versions == all_versions[: len(versions)]:
+        return f"api-versions before {all_versions[len(versions)]}"
+    return "api-versions " + ", ".join(versions)
+
 
 def generate_enums(table: dict[str, Any]) -> str:
+    all_versions = table["api_versions"]
     out = [
-        HEADER.format(table=TABLE.name),
+        HEADER.format(table=TABLES_NOTE),
         "from __future__ import annotations\n",
         "from ._base import BatchEnum\n",
     ]
     names = list(table["enums"])
-    out.append("__all__ = [\n" + "".join(f'    "{n}",\n' for n in names) + "]\n")
+    aliases = sorted(NAMES_2025[n] for n in names if NAMES_2025.get(n, n) != n)
+    out.append("__all__ = [\n" + "".join(f'    "{n}",\n' for n in sorted(names + aliases)) + "]\n")
     for name, enum in table["enums"].items():
-        kind = "open" if enum["open"] else "closed"
+        notes = []
+        if NAMES_2025.get(name, name) != name:
+            notes.append(f"``{NAMES_2025[name]}`` from 2025-06-01")
+        since = _since(enum["versions"], all_versions)
+        if since:
+            notes.append(f"only in {since}")
+        note = f" ({'; '.join(notes)})" if notes else ""
         out.append(f"\nclass {name}(BatchEnum):")
-        out.append(
-            f'    """Wire enum ``{name}`` ({kind} in the {table["api_version"]} spec; unknown values are kept as str)."""\n'
-        )
+        out.append(f'    """Wire enum ``{name}``{note}; values it does not list are kept as str."""\n')
         for value, member in enum["values"]:
             out.append(f'    {enum_member(member)} = "{value}"')
         # azure-batch 14.x spelled members in lower case (DisableJobOption.requeue); keep those names
@@ -275,6 +520,10 @@ def generate_enums(table: dict[str, Any]) -> str:
             if alias != enum_member(member):
                 out.append(f'    {alias} = "{value}"')
         out.append("")
+    out.append("\n# The 2025-06-01 names of these enums (same classes).")
+    for name in names:
+        if NAMES_2025.get(name, name) != name:
+            out.append(f"{NAMES_2025[name]} = {name}")
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -294,10 +543,16 @@ def _doc_type(t: Any) -> str:
     return f"mapping of str to {_doc_type(t['dict'])}"
 
 
-def generate_models(table: dict[str, Any]) -> str:
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if not text or text.endswith((".", "?", "!")) else text + "."
+
+
+def generate_models(table: dict[str, Any], descriptions: dict[str, dict[str, str]]) -> str:
     models = table["models"]
+    all_versions = table["api_versions"]
     enum_names = sorted(table["enums"])
-    out = [HEADER.format(table=TABLE.name)]
+    out = [HEADER.format(table=TABLES_NOTE)]
     out.append("from __future__ import annotations\n")
     out.append("import datetime")
     out.append("from typing import Any, ClassVar\n")
@@ -306,18 +561,35 @@ def generate_models(table: dict[str, Any]) -> str:
     if enum_names:
         out.append("from ._enums import (\n" + "".join(f"    {n},\n" for n in enum_names) + ")")
     out.append("")
-    out.append("__all__ = [\n" + "".join(f'    "{n}",\n' for n in sorted(models)) + "]\n")
+    aliases = sorted(
+        NAMES_2025[n] for n in models if NAMES_2025.get(n, n) != n and NAMES_2025[n] not in models
+    )
+    out.append("__all__ = [\n" + "".join(f'    "{n}",\n' for n in sorted([*models, *aliases])) + "]\n")
     for name in _ordered(models):
         spec = models[name]
         required = set(spec["required"])
         props = spec["properties"]
+        described = descriptions.get(name, {})
         out.append(f"\nclass {name}(Model):")
-        doc = [f'    """{SUMMARIES[name]}', "", f"    Wire definition ``{name}``."]
+        header = f"    Wire definition ``{name}``"
+        if NAMES_2025.get(name, name) != name:
+            header += f" (``{NAMES_2025[name]}`` from 2025-06-01)"
+        since = _since(spec["versions"], all_versions)
+        if since:
+            header += f", only in {since}"
+        doc = [f'    """{SUMMARIES[name]}', "", header + "."]
         if props:
             doc.append("")
             for wire, prop in props.items():
-                flag = " Required when sent." if wire in required else ""
-                doc.append(f"    :ivar {attribute(wire, prop)}: ``{wire}``: {_doc_type(prop['type'])}.{flag}")
+                notes = [_sentence(described.get(wire, ""))]
+                if wire in required:
+                    notes.append("Required when sent.")
+                since = _since(prop["versions"], all_versions)
+                if since:
+                    notes.append(f"Only in {since}.")
+                text = " ".join(n for n in notes if n)
+                line = f"    :ivar {attribute(wire, prop)}: ``{wire}``, {_doc_type(prop['type'])}."
+                doc.append(line + (f" {text}" if text else ""))
         doc.append('    """')
         out.append("\n".join(doc))
         out.append("")
@@ -351,21 +623,117 @@ def generate_models(table: dict[str, Any]) -> str:
                 out.append(f"        if {attr} is not None:")
                 out.append(f'            self._values["{attr}"] = {attr}')
         out.append("")
+    out.append(
+        "\n# The 2025-06-01 names of these models (same classes). BatchJob also serves as the PUT body there."
+    )
+    for name in models:
+        if NAMES_2025.get(name, name) != name and NAMES_2025[name] not in models:
+            out.append(f"{NAMES_2025[name]} = {name}")
     return "\n".join(out).rstrip() + "\n"
+
+
+def generate_versions(table: dict[str, Any]) -> str:
+    """The per-version property table the request-side version gate walks."""
+    all_versions = table["api_versions"]
+    sets: dict[tuple[str, ...], str] = {}
+
+    def set_name(versions: list[str]) -> str:
+        key = tuple(versions)
+        if key not in sets:
+            sets[key] = "_ALL" if key == tuple(all_versions) else f"_V{len(sets)}"
+        return sets[key]
+
+    body = []
+    for name, model in table["models"].items():
+        body.append(f'    "{name}": {{')
+        for wire, prop in model["properties"].items():
+            nested = sorted(_refs(prop["type"]))
+            ref = f'"{nested[0]}"' if nested else "None"
+            args = f'"{attribute(wire, prop)}", {ref}, {set_name(prop["versions"])}'
+            line = f'        "{wire}": Property({args}),'
+            # wrapped the way ruff format would, so the file passes ``ruff format --check`` as written
+            body.extend(
+                [line]
+                if len(line) <= LINE_LENGTH
+                else [f'        "{wire}": Property(', f"            {args}", "        ),"]
+            )
+        body.append("    },")
+    out = [HEADER.format(table=TABLES_NOTE)]
+    out.append("from __future__ import annotations\n")
+    out.append("from typing import Final, NamedTuple\n")
+    out.append('__all__ = ["API_VERSIONS", "PROPERTIES", "Property"]\n')
+    out.append("API_VERSIONS: Final = (" + "".join(f'"{v}", ' for v in all_versions).rstrip(", ") + ")")
+    out.append('"""The api-versions the model set describes, oldest first."""\n')
+    out.append("")
+    out.append("class Property(NamedTuple):")
+    out.append(
+        '    """One wire property of a model: its attribute, the model it nests (if any), its versions."""'
+    )
+    out.append("")
+    out.append("    attribute: str")
+    out.append("    model: str | None")
+    out.append("    versions: frozenset[str]")
+    out.append("\n")
+    for key, var in sorted(sets.items(), key=lambda kv: kv[1]):
+        out.append(f"{var}: Final = frozenset({{" + ", ".join(f'"{v}"' for v in key) + "})")
+    out.append("")
+    out.append("PROPERTIES: Final[dict[str, dict[str, Property]]] = {")
+    out.extend(body)
+    out.append("}")
+    out.append('"""Model name -> wire name -> :class:`Property`, for every model of every version."""')
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _description_problems(table: dict[str, Any], descriptions: dict[str, dict[str, str]]) -> list[str]:
+    """Every property needs a one-line meaning in descriptions.json, and every entry a property."""
+    problems = []
+    for name, model in table["models"].items():
+        for wire in model["properties"]:
+            if not descriptions.get(name, {}).get(wire, "").strip():
+                problems.append(f"descriptions.json: no description for {name}.{wire}")
+    for name, entries in descriptions.items():
+        for wire in entries:
+            if wire not in table["models"].get(name, {}).get("properties", {}):
+                problems.append(f"descriptions.json: {name}.{wire} is not a property of any api-version")
+    return problems
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--extract", type=Path, help="path to BatchService.json to refresh the table from")
+    parser.add_argument(
+        "--extract",
+        type=Path,
+        help="path to a BatchService.json (2024-era) to refresh its version's table from",
+    )
+    parser.add_argument(
+        "--extract-derived",
+        type=Path,
+        help="path to the 2025-06-01 job-models.derived-*.json to refresh the 2025-06-01 table from",
+    )
     parser.add_argument("--check", action="store_true", help="fail if the generated files are stale")
     args = parser.parse_args()
     if args.extract:
-        TABLE.parent.mkdir(parents=True, exist_ok=True)
-        TABLE.write_text(json.dumps(extract(args.extract), indent=1) + "\n", encoding="utf-8")
-    table = json.loads(TABLE.read_text(encoding="utf-8"))
-    outputs = {ENUMS_OUT: generate_enums(table), MODELS_OUT: generate_models(table)}
+        extracted = extract(args.extract)
+        path = table_path(extracted["api_version"])
+        path.write_text(json.dumps(extracted, indent=1) + "\n", encoding="utf-8")
+    if args.extract_derived:
+        older = json.loads(table_path(VERSIONS[-2]).read_text(encoding="utf-8"))
+        derived = extract_derived(args.extract_derived, VERSIONS[-1], older)
+        table_path(VERSIONS[-1]).write_text(json.dumps(derived, indent=1) + "\n", encoding="utf-8")
+    table = merge([json.loads(table_path(v).read_text(encoding="utf-8")) for v in VERSIONS])
+    descriptions = json.loads(DESCRIPTIONS.read_text(encoding="utf-8"))
+    problems = _description_problems(table, descriptions)
+    if problems:
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        return 1
+    outputs = {
+        ENUMS_OUT: generate_enums(table),
+        MODELS_OUT: generate_models(table, descriptions),
+        VERSIONS_OUT: generate_versions(table),
+    }
     if args.check:
         stale = [p for p, text in outputs.items() if not p.exists() or p.read_text(encoding="utf-8") != text]
         for path in stale:
@@ -373,7 +741,7 @@ def main() -> int:
         return 1 if stale else 0
     for path, text in outputs.items():
         path.write_text(text, encoding="utf-8")
-    print(f"{len(table['models'])} models, {len(table['enums'])} enums")
+    print(f"{len(table['models'])} models, {len(table['enums'])} enums, {len(VERSIONS)} api-versions")
     return 0
 
 

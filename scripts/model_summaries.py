@@ -82,4 +82,13 @@ SUMMARIES = {
     "VirtualMachineConfiguration": "The virtual machine image and settings of a pool's nodes.",
     "WindowsConfiguration": "Windows-specific settings of the nodes.",
     "WindowsUserConfiguration": "Windows-specific settings of a user account.",
+    # Models first seen in api-version 2024-07-01.20.0 or 2025-06-01.
+    "BatchPoolIdentityReference": "A user-assigned identity of the pool, named by its ARM resource id.",
+    "ContainerHostBatchBindMountEntry": "A host directory Batch bind-mounts into a task's container.",
+    "DiskCustomerManagedKey": "A key-vault key, chosen by the customer, that encrypts the node disks.",
+    "DiskEncryptionSetParameters": "A disk encryption set (by ARM id) for managed disks of the nodes.",
+    "HostEndpointSettings": "Access control of one host endpoint (IMDS or WireServer) of the nodes.",
+    "IPTag": "A tag attached to a public IP address of the pool (for example a routing preference).",
+    "ProxyAgentSettings": "The guest proxy agent that guards the nodes' host endpoints.",
+    "VMDiskSecurityProfile": "Encryption of a confidential VM's managed OS disk.",
 }

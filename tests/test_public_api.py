@@ -88,3 +88,26 @@ def test_importing_the_package_root_is_cheap() -> None:
     code = "import sys, azbatch.emulator.pytest_plugin; heavy = [m for m in ('azure.core.pipeline', 'aiohttp', 'azbatch.models') if m in sys.modules]; print(heavy); sys.exit(1 if heavy else 0)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_api_version_error_is_exported() -> None:
+    import azbatch.exceptions
+
+    assert "ApiVersionError" in azbatch.exceptions.__all__
+    assert issubclass(azbatch.exceptions.ApiVersionError, ValueError)
+
+
+def test_2025_names_are_exported_as_aliases() -> None:
+    for new, old in (
+        ("BatchJob", "CloudJob"),
+        ("BatchJobCreateOptions", "JobAddParameter"),
+        ("BatchJobUpdateOptions", "JobPatchParameter"),
+        ("BatchPoolInfo", "PoolInformation"),
+        ("BatchTaskCountsResult", "TaskCountsResult"),
+        ("BatchJobState", "JobState"),
+    ):
+        assert new in azbatch.models.__all__
+        assert getattr(azbatch.models, new) is getattr(azbatch.models, old)
+    # models new in 2024-07-01.20.0 / 2025-06-01 are exported under their own names
+    for name in ("ContainerHostBatchBindMountEntry", "DiskCustomerManagedKey", "IPTag", "ProxyAgentSettings"):
+        assert name in azbatch.models.__all__

@@ -29,9 +29,11 @@ from azure.core.exceptions import (
 )
 
 from ._constants import HEADER_CLIENT_REQUEST_ID, HEADER_REQUEST_ID
+from ._protocol._version_gate import ApiVersionError
 from .models import BatchError, BatchErrorDetail
 
 __all__ = [
+    "ApiVersionError",
     "BatchAuthenticationError",
     "BatchConflictError",
     "BatchErrorCode",

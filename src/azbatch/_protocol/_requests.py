@@ -33,6 +33,7 @@ from ..models import (
     Model,
 )
 from . import _validation as check
+from . import _version_gate as gate
 
 __all__ = [
     "Conditions",
@@ -236,6 +237,9 @@ def conditions(
 
 
 _NO_OPTIONS = RequestOptions()
+
+FORCE_SINCE = "2024-07-01.20.0"
+"""The first api-version with the ``force`` query parameter of delete and terminate."""
 _NO_CONDITIONS = Conditions()
 
 
@@ -304,6 +308,14 @@ def _update_body(name: str, value: Any, model: type[Model]) -> dict[str, Any]:
     return _writable_subset(value) if isinstance(value, CloudJob) else _body(name, value, model)
 
 
+def _force_query(target: Target, force: Any) -> list[tuple[str, str]]:
+    """``force=true`` when asked for; nothing otherwise (false is the service's default)."""
+    if not check.optional_bool("force", force):
+        return []
+    gate.require_version(target.api_version, "force", "force", FORCE_SINCE)
+    return [("force", "true")]
+
+
 def _json_request(method: str, url: str, headers: dict[str, str], body: dict[str, Any]) -> HttpRequest:
     content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     headers["Content-Type"] = JSON_CONTENT_TYPE
@@ -336,6 +348,7 @@ def _headers(options: RequestOptions, conditions: Conditions = _NO_CONDITIONS) -
 def build_add_request(target: Target, job: Any, options: RequestOptions = _NO_OPTIONS) -> HttpRequest:
     """``POST /jobs`` -- create a job from a ``JobAddParameter`` (or its wire-form mapping)."""
     body = _body("job", job, JobAddParameter)
+    gate.check_body(target.api_version, "JobAddParameter", body, "job")
     check.new_job_id("job.id", body.get("id"))
     if not body.get("poolInfo"):
         raise ValueError("job.pool_info is required: give a pool_id or an auto_pool_specification")
@@ -347,10 +360,13 @@ def build_delete_request(
     job_id: Any,
     options: RequestOptions = _NO_OPTIONS,
     conditions: Conditions = _NO_CONDITIONS,
+    *,
+    force: Any = None,
 ) -> HttpRequest:
-    """``DELETE /jobs/{jobId}``."""
+    """``DELETE /jobs/{jobId}``; ``force=True`` (2024-07-01.20.0 and later) sends ``force=true``."""
     path = _job_path(check.resource_id("job_id", job_id))
-    return _empty_request("DELETE", target.url(path, options.query()), _headers(options, conditions))
+    query = _force_query(target, force) + options.query()
+    return _empty_request("DELETE", target.url(path, query), _headers(options, conditions))
 
 
 def build_disable_request(
@@ -484,6 +500,7 @@ def build_patch_request(
     """``PATCH /jobs/{jobId}``: change only the properties given."""
     path = _job_path(check.resource_id("job_id", job_id))
     body = _update_body("job_patch_parameter", job_patch_parameter, JobPatchParameter)
+    gate.check_body(target.api_version, "JobPatchParameter", body, "job_patch_parameter")
     return _json_request("PATCH", target.url(path, options.query()), _headers(options, conditions), body)
 
 
@@ -493,11 +510,13 @@ def build_terminate_request(
     terminate_reason: Any = None,
     options: RequestOptions = _NO_OPTIONS,
     conditions: Conditions = _NO_CONDITIONS,
+    *,
+    force: Any = None,
 ) -> HttpRequest:
-    """``POST /jobs/{jobId}/terminate``, with a reason when one is given."""
+    """``POST /jobs/{jobId}/terminate``, with a reason when one is given; ``force`` as for delete."""
     path = _job_path(check.resource_id("job_id", job_id), "/terminate")
     reason = check.optional_str("terminate_reason", terminate_reason)
-    url = target.url(path, options.query())
+    url = target.url(path, _force_query(target, force) + options.query())
     if reason is None:
         return _empty_request("POST", url, _headers(options, conditions))
     return _json_request("POST", url, _headers(options, conditions), {"terminateReason": reason})
@@ -513,6 +532,7 @@ def build_update_request(
     """``PUT /jobs/{jobId}``: replace every updatable property (omitted ones return to defaults)."""
     path = _job_path(check.resource_id("job_id", job_id))
     body = _update_body("job_update_parameter", job_update_parameter, JobUpdateParameter)
+    gate.check_body(target.api_version, "JobUpdateParameter", body, "job_update_parameter")
     if not body.get("poolInfo"):
         raise ValueError("job_update_parameter.pool_info is required: an update replaces the whole job")
     return _json_request("PUT", target.url(path, options.query()), _headers(options, conditions), body)

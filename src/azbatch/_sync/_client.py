@@ -35,7 +35,9 @@ class BatchClient:
     :param endpoint: the account URL, e.g. ``https://myaccount.westus2.batch.azure.com``.
     :param credential: an azure-core ``TokenCredential`` (any ``azure.identity`` credential)
         for Entra ID, or an ``AzureNamedKeyCredential`` (account name and key) for Shared Key.
-    :keyword str api_version: the Batch REST api-version to send; defaults to ``2024-02-01.19.0``.
+    :keyword str api_version: the Batch REST api-version to send; defaults to ``2024-02-01.19.0``. The
+        models also cover ``2024-07-01.20.0`` and ``2025-06-01``; properties the chosen version lacks raise
+        :class:`~azbatch.exceptions.ApiVersionError` before sending.
     :keyword list[str] credential_scopes: Entra ID scopes; defaults to the public cloud's Batch scope.
     :keyword bool enforce_https: refuse to send a bearer token over plain http to a non-loopback host
         (default ``True``).

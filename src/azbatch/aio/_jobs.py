@@ -159,6 +159,7 @@ class JobOperations:
         match_condition: MatchConditions | None = None,
         if_modified_since: datetime.datetime | None = None,
         if_unmodified_since: datetime.datetime | None = None,
+        force: bool | None = None,
         **kwargs: Any,
     ) -> JobWriteResult:
         """Delete a job and its tasks (``DELETE /jobs/{jobId}``).
@@ -166,10 +167,12 @@ class JobOperations:
         The service accepts the request (202) and moves the job to ``deleting``; it disappears later.
 
         :param job_id: the job's id.
+        :keyword force: ``True`` deletes the job even if nodes have not finished processing the
+            deletion (api-version 2024-07-01.20.0 and later; refused before anything is sent otherwise).
         """
         options = rq.options(service_timeout, client_request_id, return_client_request_id, ocp_date)
         conditions = rq.conditions(etag, match_condition, if_modified_since, if_unmodified_since)
-        request = rq.build_delete_request(self._target, job_id, options, conditions)
+        request = rq.build_delete_request(self._target, job_id, options, conditions, force=force)
         return await self._call(request, rs.parse_accepted_response, kwargs)
 
     @legacy_call_shapes("job_disable_options", opts.JobDisableOptions)
@@ -428,6 +431,7 @@ class JobOperations:
         match_condition: MatchConditions | None = None,
         if_modified_since: datetime.datetime | None = None,
         if_unmodified_since: datetime.datetime | None = None,
+        force: bool | None = None,
         **kwargs: Any,
     ) -> JobWriteResult:
         """End a job: running tasks are stopped and it moves to ``completed`` (``POST .../terminate``).
@@ -435,10 +439,14 @@ class JobOperations:
         :param job_id: the job's id.
         :param terminate_reason: text stored as the job's ``execution_info.terminate_reason``
             (the service uses ``UserTerminate`` when none is given).
+        :keyword force: ``True`` terminates the job even if nodes have not finished processing the
+            termination (api-version 2024-07-01.20.0 and later; refused before anything is sent otherwise).
         """
         options = rq.options(service_timeout, client_request_id, return_client_request_id, ocp_date)
         conditions = rq.conditions(etag, match_condition, if_modified_since, if_unmodified_since)
-        request = rq.build_terminate_request(self._target, job_id, terminate_reason, options, conditions)
+        request = rq.build_terminate_request(
+            self._target, job_id, terminate_reason, options, conditions, force=force
+        )
         return await self._call(request, rs.parse_accepted_response, kwargs)
 
     @legacy_call_shapes("job_update_options", opts.JobUpdateOptions)
@@ -511,7 +519,7 @@ class JobOperations:
         :param job_id: the job's id.
         :keyword polling_interval: seconds between looks at the job (default 2).
         :keyword continuation_token: resume waiting from ``poller.continuation_token()`` (no new delete is sent).
-        :keyword kwargs: every keyword :meth:`delete` takes.
+        :keyword kwargs: every keyword :meth:`delete` takes (``force=True`` among them).
         :return: a poller; ``await poller.result()`` returns ``None`` once the job no longer exists.
         """
         return await self._begin(
@@ -584,7 +592,7 @@ class JobOperations:
         :param terminate_reason: text stored as the job's ``execution_info.terminate_reason``.
         :keyword polling_interval: seconds between looks at the job (default 2).
         :keyword continuation_token: resume waiting from ``poller.continuation_token()`` (no new call is sent).
-        :keyword kwargs: every keyword :meth:`terminate` takes.
+        :keyword kwargs: every keyword :meth:`terminate` takes (``force=True`` among them).
         :return: a poller whose result is the completed job.
         :raises ~azbatch.exceptions.BatchJobStateError: (from the result) the job was deleted meanwhile.
         """

@@ -1,7 +1,11 @@
-"""Typed models of the Batch job API (api-version 2024-02-01.19.0) and its enums.
+"""Typed models of the Batch job API and its enums, one set for api-versions 2024-02-01.19.0,
+2024-07-01.20.0 and 2025-06-01.
 
 Every class maps one wire definition; attributes are the snake_case of the wire names (``eTag`` is
 ``etag``). Build them with keywords, or from wire JSON with ``from_dict``; ``as_dict`` gives wire JSON.
+Class names are the 2024 ones (as in azure-batch 14.x); the 2025-06-01 names (``BatchJob``,
+``BatchJobState``, ...) are aliases of the same classes. A property the client's api-version does not
+know is refused before a request is sent (:class:`azbatch.exceptions.ApiVersionError`).
 """
 
 from typing import TYPE_CHECKING, Any
