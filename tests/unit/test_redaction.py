@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import pytest
 from azure.core.exceptions import HttpResponseError
+from azure.core.pipeline import PipelineContext, PipelineRequest
+from azure.core.rest import HttpRequest
 
 from azbatch import exceptions
+from azbatch._config import logging_policy
 from azbatch._redact import MASK, excerpt, mask_headers, mask_text, mask_url_query
-from azbatch.policies._trace_logging import redact_body, redact_headers
+from azbatch.policies._trace_logging import RedactedNetworkTraceLoggingPolicy, redact_body, redact_headers
 
 SIG = "sv2ZmFrZXNpZw%2B%2Fz%3D"  # what a URL-encoded SAS signature looks like
 SAS_URL = f"https://store.blob.core.windows.net/inputs/run.sh?sv=2022-11-02&sr=b&sp=r&sig={SIG}&se=2030-01-01"
@@ -276,3 +280,32 @@ def test_every_error_class_is_masked(status: int) -> None:
     error = exceptions.error_from_response(FakeResponse(status, body))
     for text in _shown(error):
         assert SIG not in text
+
+
+# ------------------------------------------------------------------------------ logged URLs
+
+
+def _pipeline_request(url: str, **options: Any) -> Any:
+    context = PipelineContext(None, **options)
+    return PipelineRequest(HttpRequest("GET", url, headers={"Authorization": "SharedKey a:c2ln"}), context)
+
+
+NEXT_LINK = f"https://acct.batch.azure.com/jobs?api-version=2024-02-01.19.0&$skiptoken=page-2&sig={SIG}"
+
+
+def test_trace_logger_masks_secrets_in_the_request_url(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="azbatch.http")
+    RedactedNetworkTraceLoggingPolicy(logging_enable=True).on_request(_pipeline_request(NEXT_LINK))
+    (record,) = caplog.records
+    message = record.getMessage()
+    assert SIG not in message and "c2ln" not in message
+    assert "$skiptoken=page-2&sig=REDACTED" in message
+
+
+def test_azure_core_request_log_shows_only_the_allowed_query_values(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="azure.core.pipeline.policies.http_logging_policy")
+    logging_policy().on_request(_pipeline_request(NEXT_LINK))
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "api-version=2024-02-01.19.0" in text and "$skiptoken=page-2" in text
+    assert "sig=REDACTED" in text
+    assert SIG not in text and "c2ln" not in text
