@@ -11,7 +11,6 @@ import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from azure.core.credentials import AzureNamedKeyCredential
 from azure.core.pipeline.policies import (
@@ -36,7 +35,7 @@ from .policies import (
     EnvironmentProxyPolicy,
     SharedKeyCredentialPolicy,
 )
-from .policies._loopback import is_loopback_url
+from .policies._bearer import token_may_travel_to
 from .policies._request_id import RandomRequestIdPolicy
 from .policies._trace_logging import RedactedNetworkTraceLoggingPolicy
 
@@ -141,7 +140,7 @@ def check_endpoint_security(credential: Any, endpoint: str, kwargs: dict[str, An
     enforce = kwargs.get("enforce_https", True)
     if not isinstance(enforce, bool):
         raise TypeError(f"enforce_https must be a bool, not {type(enforce).__name__}")
-    if not enforce or urlsplit(endpoint).scheme.lower() == "https" or is_loopback_url(endpoint):
+    if not enforce or token_may_travel_to(endpoint):
         return
     if isinstance(credential, AzureNamedKeyCredential):
         warnings.warn(
