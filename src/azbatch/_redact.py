@@ -23,9 +23,12 @@ MASK = "REDACTED"
 # strings (AccountKey=, SharedAccessKey=, SharedAccessSignature=) and common command-line spellings.
 _ASSIGNED_NAMES = (
     r"sig|signature|sas|sastoken|sas_token|token|access_token|refresh_token|id_token|"
-    r"client_secret|secret|password|passwd|pwd|key|apikey|api_key|api-key|accountkey|"
+    r"client_secret|secret|password|passwd|pwd|apikey|api_key|api-key|accountkey|"
     r"sharedaccesskey|sharedaccesssignature"
 )
+# Names too common in ordinary text ("exit code=1", a repr's "key='JobId'") to count unless they are
+# a query parameter: after "?", "&" or ";".
+_QUERY_NAMES = r"code|key"
 # JSON (or Python dict repr) properties whose string value is a credential. "key" is not one: Batch
 # error details are {"key": ..., "value": ...} pairs with nothing secret in them.
 _PROPERTY_NAMES = (
@@ -39,14 +42,13 @@ _QUOTED = r"\"(?:[^\"\\]|\\.)*(?:\"|\Z)|'(?:[^'\\]|\\.)*(?:'|\Z)"
 
 _SECRET = re.compile(
     # name=value; the name stands alone (not "monkey=") or follows an escaped "&" / "?" (%26, %3F).
-    # "code" (an OAuth code) only counts as a query parameter: "exit code=1" is not a secret.
     r"(?P<assign>(?:(?:(?<![A-Za-z0-9_])|" + _ESCAPED + r")(?:" + _ASSIGNED_NAMES + r")"
-    r"|(?:(?<=[?&;])|" + _ESCAPED + r")code)(?:=|%3[Dd]))"
+    r"|(?:(?<=[?&;])|" + _ESCAPED + r")(?:" + _QUERY_NAMES + r"))(?:=|%3[Dd]))"
     r"(?P<assign_value>" + _QUOTED + r"|[^&\s\"'<>;\\]*)"
     # "password": "value" (JSON) or 'password': 'value' (a dict's repr)
     r"|(?P<prop>[\"'](?:" + _PROPERTY_NAMES + r")[\"']\s*:\s*)(?P<prop_value>" + _QUOTED + r")"
-    # a command-line option taking a credential: --account-key KEY, --sas-token "...", -password x
-    r"|(?P<flag>(?<![\w-])--?(?:[a-z]+-)*(?:" + _FLAG_NAMES + r")\s+)"
+    # a command-line option taking a credential: --account-key KEY, --sas-token "...", --key=x
+    r"|(?P<flag>(?<![\w-])--?(?:[a-z]+-)*(?:" + _FLAG_NAMES + r")(?:\s+|=))"
     r"(?P<flag_value>" + _QUOTED + r"|[^\s\"'<>;&|]+)"
     # an Authorization header written out as text, whatever its scheme
     r"|(?P<header>\b(?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?)(?P<header_value>[^\"'\r\n]+)"

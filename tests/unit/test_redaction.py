@@ -42,6 +42,8 @@ CASES: list[tuple[str, str, str]] = [
     ("run --password=hunter2 --user bob", "hunter2", "--user bob"),
     ("run --password 'hunter 2' --user bob", "hunter 2", "--user bob"),
     (f"az storage blob upload --account-key {ACCOUNT_KEY} -n x", ACCOUNT_KEY, "-n x"),
+    ("tool --key=k3y-value --verbose", "k3y-value", "--verbose"),
+    ("https://api.example/v1?key=k3y-value&q=1", "k3y-value", "&q=1"),
     (f'az storage copy --sas-token "?sv=1&sig={SIG}" -c x', SIG, "-c x"),
     ("https://login.example/cb?code=0AUTHC0DE&state=s", "0AUTHC0DE", "state=s"),
     ('{"password": "p\\"w0rd", "name": "u"}', 'p\\"w0rd', '"name": "u"'),
@@ -64,6 +66,8 @@ UNCHANGED = [
     "https://acct.westus.batch.azure.com/jobs/job-1?api-version=2024-02-01.19.0&$skiptoken=abc",
     '{"key": "Reason", "value": "The job is completed"}',
     "--key-vault name --tokens 3",
+    "BatchErrorDetail(key='JobId', value='job-1')",
+    "MetadataItem(name='owner', value='team-a')",
     "",
 ]
 
