@@ -297,8 +297,27 @@ ODD_IDS = [
 ]
 
 
+def assert_exact_targets(targets: list[str]) -> None:
+    paths = [target.split("?", 1)[0] for target in targets]
+    expected = [f"/jobs/{quote(job_id, safe=':@')}" for job_id in ODD_IDS]
+    assert paths == [*expected, "/jobschedules/sched%2F1%3Fx/jobs"]
+    assert all(t.split("?", 1)[1].startswith("api-version=") for t in targets)
+
+
+def sync_lookups(endpoint: str, credential: AzureNamedKeyCredential, transport: Any) -> None:
+    options: dict[str, Any] = {"retry_total": 0}
+    if transport is not None:
+        options["transport"] = transport
+    with azbatch.BatchClient(endpoint, credential, **options) as client:
+        for job_id in ODD_IDS:
+            with pytest.raises(BatchResourceNotFoundError):
+                client.jobs.get(job_id)
+        with pytest.raises(BatchResourceNotFoundError):
+            next(iter(client.jobs.list_from_job_schedule("sched/1?x")))
+
+
 async def test_odd_ids_arrive_as_one_exact_path_segment() -> None:
-    """A raw loopback socket shows the request line exactly as the client wrote it."""
+    """A raw loopback socket shows the request line as each transport (aiohttp, requests, httpx) sent it."""
     targets: list[str] = []
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -335,10 +354,12 @@ async def test_odd_ids_arrive_as_one_exact_path_segment() -> None:
                         await client.jobs.get(job_id)
                 with pytest.raises(BatchResourceNotFoundError):
                     await client.jobs.list_from_job_schedule("sched/1?x").__anext__()
-            paths = [target.split("?", 1)[0] for target in targets]
-            expected = [f"/jobs/{quote(job_id, safe=':@')}" for job_id in ODD_IDS]
-            assert paths == [*expected, "/jobschedules/sched%2F1%3Fx/jobs"]
-            assert all(t.split("?", 1)[1].startswith("api-version=") for t in targets)
+            assert_exact_targets(targets)
+        for sync_transport in (None, HttpXTransport()):
+            targets.clear()
+            # The sync client blocks, so it runs in a worker thread while this loop serves the socket.
+            await asyncio.to_thread(sync_lookups, f"http://127.0.0.1:{port}", credential, sync_transport)
+            assert_exact_targets(targets)
     finally:
         server.close()
         await server.wait_closed()
