@@ -55,6 +55,7 @@ __all__ = [
     "build_update_request",
     "conditions",
     "options",
+    "path_segment",
 ]
 
 # Properties a PUT/PATCH may carry; used when a fetched CloudJob is passed to update or patch.
