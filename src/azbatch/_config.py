@@ -7,6 +7,7 @@ default transport differ between sync and async, and those are passed in by the 
 from __future__ import annotations
 
 import inspect
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -34,11 +35,19 @@ from .policies import (
     EnvironmentProxyPolicy,
     SharedKeyCredentialPolicy,
 )
+from .policies._bearer import token_may_travel_to
 from .policies._request_id import RandomRequestIdPolicy
 from .policies._same_loop import SameLoopGuardPolicy
 from .policies._trace_logging import RedactedNetworkTraceLoggingPolicy
 
-__all__ = ["ASYNC_FLAVOR", "SYNC_FLAVOR", "PipelineFlavor", "build_policies", "logging_policy"]
+__all__ = [
+    "ASYNC_FLAVOR",
+    "SYNC_FLAVOR",
+    "PipelineFlavor",
+    "build_policies",
+    "check_endpoint_security",
+    "logging_policy",
+]
 
 # Header and query names whose values are safe to show in azure-core's HttpLoggingPolicy output.
 LOGGED_HEADERS = frozenset(
@@ -123,10 +132,39 @@ def logging_policy(**kwargs: Any) -> HttpLoggingPolicy:
     return policy
 
 
+def check_endpoint_security(credential: Any, endpoint: str, kwargs: dict[str, Any]) -> None:
+    """Refuse, at construction, a credential that would travel in clear text to another machine.
+
+    A bearer token over plain http to a non-loopback host is refused (``ValueError``): the token is a
+    reusable credential. Shared Key never sends the key, only a per-request signature, but bodies (which
+    may hold storage keys and passwords) travel readable and are not covered by the signature, so it
+    gets a ``UserWarning``. ``enforce_https=False`` accepts plain http for both; loopback hosts (a local
+    emulator) always may use it. Reads ``enforce_https`` from ``kwargs`` without consuming it.
+    """
+    enforce = kwargs.get("enforce_https", True)
+    if not isinstance(enforce, bool):
+        raise TypeError(f"enforce_https must be a bool, not {type(enforce).__name__}")
+    if not enforce or token_may_travel_to(endpoint):
+        return
+    if isinstance(credential, AzureNamedKeyCredential):
+        warnings.warn(
+            "endpoint uses plain http to a non-loopback host: Shared Key requests and their bodies can "
+            "be read and altered on the way; use https, or pass enforce_https=False to accept this",
+            UserWarning,
+            stacklevel=3,  # the line that built the client
+        )
+    elif hasattr(credential, "get_token") or hasattr(credential, "get_token_info"):
+        raise ValueError(
+            "endpoint uses plain http to a non-loopback host and a bearer token would travel in clear "
+            "text; use an https endpoint, or pass enforce_https=False to allow it"
+        )
+
+
 def _auth_policy(credential: Any, flavor: PipelineFlavor, kwargs: dict[str, Any]) -> Any:
     if credential is None:
         raise TypeError("credential is required: a token credential or an AzureNamedKeyCredential")
     if isinstance(credential, AzureNamedKeyCredential):
+        kwargs.pop("enforce_https", None)  # used by check_endpoint_security only; not a transport option
         return SharedKeyCredentialPolicy(credential)
     if not hasattr(credential, "get_token") and not hasattr(credential, "get_token_info"):
         raise TypeError(

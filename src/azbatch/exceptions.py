@@ -30,6 +30,7 @@ from azure.core.exceptions import (
 
 from ._constants import HEADER_CLIENT_REQUEST_ID, HEADER_REQUEST_ID
 from ._protocol._version_gate import ApiVersionError
+from ._redact import excerpt, mask_text
 from .models import BatchError, BatchErrorDetail
 
 __all__ = [
@@ -104,6 +105,9 @@ class BatchErrorCode(str, Enum):
     TOO_MANY_REQUESTS = "TooManyRequests"
 
 
+# Longest error message shown, in characters (azure-core's own cap for a body it appends).
+_MAX_MESSAGE = 2048
+
 # Conflict codes that mean "it already exists"; every other 409 is a state conflict.
 _EXISTS_CODES = frozenset(
     {BatchErrorCode.JOB_EXISTS.value, BatchErrorCode.JOB_SCHEDULE_WITH_SAME_ID_EXISTS.value}
@@ -142,6 +146,10 @@ class BatchErrorFormat(ODataV4Format):
             flat["details"] = [
                 {"code": v.get("key"), "message": v.get("value")} for v in values if isinstance(v, Mapping)
             ]
+        # The service's text can quote what the caller sent (a SAS URL in an invalid property, say).
+        flat["message"] = _masked(flat["message"])
+        for detail in flat.get("details", []):
+            detail["message"] = _masked(detail["message"])
         super().__init__(flat)
         self.lang: str | None = message.get("lang") if isinstance(message, Mapping) else None
         if self.message is not None:
@@ -169,6 +177,11 @@ class BatchServiceError(HttpResponseError):
         if "model" not in kwargs and response is not None:
             kwargs["model"] = _batch_error_model(response)
         super().__init__(message, response, **kwargs)
+        # azure-core's message is built from the body (message, details, inner error) and may echo
+        # what the caller sent; keep it masked and bounded, in every form the exception shows it.
+        self.message = excerpt(self.message, limit=_MAX_MESSAGE)
+        self.exc_msg = excerpt(self.exc_msg, limit=_MAX_MESSAGE)
+        self.args = (self.message, *self.args[1:])
         headers = getattr(response, "headers", None) or {}
         request = getattr(response, "request", None)
         request_headers = getattr(request, "headers", None) or {}
@@ -176,6 +189,14 @@ class BatchServiceError(HttpResponseError):
         self.client_request_id: str | None = headers.get(HEADER_CLIENT_REQUEST_ID) or request_headers.get(
             HEADER_CLIENT_REQUEST_ID
         )
+
+    def __str__(self) -> str:
+        # azure-core appends up to 2 KB of a non-Batch body (a proxy's page, say) verbatim; a short,
+        # masked excerpt says as much without copying what the body might hold.
+        if self.error is not None:
+            return self.message
+        body = _body_text(self.response)
+        return f"{self.message}\nContent: {excerpt(body)}" if body else self.message
 
     @property
     def code(self) -> str | None:
@@ -255,6 +276,18 @@ def error_from_response(response: Any) -> BatchServiceError:
     else:
         cls = _BY_STATUS.get(status, BatchServiceError)
     return cls(response=response)
+
+
+def _masked(text: Any) -> Any:
+    return mask_text(text) if isinstance(text, str) else text
+
+
+def _body_text(response: Any) -> str:
+    try:
+        text = response.text()
+    except Exception:  # no response, or a streamed body that was never read
+        return ""
+    return text if isinstance(text, str) else ""
 
 
 def _body_json(response: Any) -> Any:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import format_datetime
@@ -24,6 +25,7 @@ from .._constants import (
     HEADER_RETURN_CLIENT_REQUEST_ID,
     JSON_CONTENT_TYPE,
 )
+from .._redact import mask_text
 from ..models import (
     CloudJob,
     DisableJobOption,
@@ -54,6 +56,7 @@ __all__ = [
     "build_update_request",
     "conditions",
     "options",
+    "path_segment",
 ]
 
 # Properties a PUT/PATCH may carry; used when a fetched CloudJob is passed to update or patch.
@@ -82,18 +85,15 @@ class Target:
 
     @classmethod
     def create(cls, endpoint: Any, api_version: Any) -> Target:
-        """Validate and normalise the client's endpoint and api-version."""
+        """Validate and normalise the client's endpoint and api-version.
+
+        The endpoint must be an absolute http(s) URL with a host and nothing that could carry a
+        credential or change where requests go: no user info (``user:password@``), query or fragment.
+        Messages never repeat an endpoint that may hold a password.
+        """
         check.require_str("endpoint", endpoint)
         check.require_str("api_version", api_version)
-        parts = urlsplit(endpoint.strip())
-        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-            raise ValueError(
-                f"endpoint must be an absolute http(s) URL such as https://<account>.<region>.batch.azure.com, "
-                f"got {endpoint!r}"
-            )
-        if parts.query or parts.fragment:
-            raise ValueError("endpoint must not carry a query string or fragment")
-        return cls(endpoint=endpoint.strip().rstrip("/"), api_version=api_version)
+        return cls(endpoint=_checked_endpoint(endpoint.strip()), api_version=api_version)
 
     def spelled(self, query: list[tuple[str, str]]) -> list[tuple[str, str]]:
         """``query`` with parameter names as this api-version spells them."""
@@ -108,6 +108,55 @@ class Target:
         # "$filter" etc. keep their "$" unescaped, as the service documents them; values are escaped fully.
         encoded = "&".join(f"{name}={quote(value, safe='')}" for name, value in pairs)
         return f"{self.endpoint}{path}?{encoded}"
+
+
+# Characters that never belong in an endpoint and that URL parsers disagree about (a backslash is a
+# "/" to browsers' parsers but not to urllib's; whitespace and control characters are stripped by some).
+_ENDPOINT_BAD_CHARS = re.compile(r"[\x00-\x20\x7f\\]")
+_ENDPOINT_EXAMPLE = "https://<account>.<region>.batch.azure.com"
+
+
+def _checked_endpoint(endpoint: str) -> str:
+    """``endpoint`` without a trailing slash, or a ValueError saying what is wrong with it."""
+    if "@" in endpoint:
+        # Checked first and reported without the value: what precedes "@" is often a password.
+        raise ValueError(
+            "endpoint must not contain user info (a name or password before '@'); "
+            "pass credentials as the credential argument instead"
+        )
+    shown = mask_text(endpoint)
+    bad = _ENDPOINT_BAD_CHARS.search(endpoint)
+    if bad is not None:
+        raise ValueError(
+            f"endpoint must not contain whitespace, control characters or backslashes, "
+            f"found {bad.group()!r} in {shown!r}"
+        )
+    try:
+        parts = urlsplit(endpoint)
+        _ = parts.port  # parses the port; a malformed one raises
+    except ValueError:
+        raise ValueError(f"endpoint is not a valid URL (check the host and port): {shown!r}") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ValueError(
+            f"endpoint must be an absolute http(s) URL such as {_ENDPOINT_EXAMPLE}, got {shown!r}"
+        )
+    if not parts.hostname:
+        raise ValueError(f"endpoint must name a host, as in {_ENDPOINT_EXAMPLE}, got {shown!r}")
+    if parts.query or parts.fragment or endpoint.endswith(("?", "#")):
+        # Not echoed: a query is where a SAS token or key would be, and neither belongs here.
+        raise ValueError("endpoint must not carry a query string or fragment")
+    return endpoint.rstrip("/")
+
+
+def path_segment(value: str) -> str:
+    """``value`` (an id already checked by :func:`_validation.resource_id`) as one URL path segment.
+
+    Everything but unreserved characters, ``:`` and ``@`` is percent-encoded, so ``/``, ``?``, ``#``,
+    ``%``, spaces and non-ASCII stay inside the segment. ``:`` (ids of jobs made by a schedule have one)
+    and ``@`` are legal in a segment and are left as they are because aiohttp would unescape them
+    anyway, and Shared Key signs the path exactly as sent.
+    """
+    return quote(value, safe=":@")
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,7 +380,7 @@ def _empty_request(method: str, url: str, headers: dict[str, str]) -> HttpReques
 
 
 def _job_path(job_id: str, suffix: str = "") -> str:
-    return f"/jobs/{quote(job_id, safe='')}{suffix}"
+    return f"/jobs/{path_segment(job_id)}{suffix}"
 
 
 def _headers(options: RequestOptions, conditions: Conditions = _NO_CONDITIONS) -> dict[str, str]:
@@ -469,7 +518,7 @@ def build_list_from_job_schedule_request(
     options: RequestOptions = _NO_OPTIONS,
 ) -> HttpRequest:
     """``GET /jobschedules/{jobScheduleId}/jobs``: the first page of a schedule's jobs."""
-    schedule = quote(check.resource_id("job_schedule_id", job_schedule_id), safe="")
+    schedule = path_segment(check.resource_id("job_schedule_id", job_schedule_id))
     query = (
         _list_query(filter=filter, select=select, expand=expand, max_results=max_results) + options.query()
     )

@@ -7,9 +7,11 @@ that names the parameter, so a mistake surfaces before anything is sent and is e
 from __future__ import annotations
 
 import datetime
+import math
 import re
 import uuid
 from collections.abc import Iterable
+from numbers import Real
 from typing import Any
 
 from .._constants import MAX_JOB_ID_LENGTH, MAX_RESULTS_LIMIT
@@ -30,15 +32,40 @@ def require_str(name: str, value: Any) -> str:
     return value
 
 
-def resource_id(name: str, value: Any) -> str:
-    """An id of an existing job or schedule: a non-empty string of at most 64 characters.
+# Characters no Batch id contains and that cannot travel in a URL path unambiguously: control
+# characters (parsers strip or reject them) and the RFC 3986 sub-delimiters, which some URL libraries
+# unescape (aiohttp's yarl turns %3B back into ";"), so the path sent would differ from the one signed,
+# and which some servers read as path parameters (";").
+_UNSENDABLE_ID_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f!$&'()*,;=]")
 
-    The character set is not checked here because the id is sent URL-escaped and the service is the
-    authority on what exists; :func:`new_job_id` applies the creation rules.
+
+def resource_id(name: str, value: Any) -> str:
+    """An id of an existing job or schedule, checked so that it can only name that one resource.
+
+    1-64 characters. ``.`` and ``..`` are refused because URL normalisation would resolve them as
+    path steps (``/jobschedules/../jobs`` is the list of every job). Control characters, lone
+    surrogates and ``!$&'()*,;=`` are refused as well: no Batch id contains them and they cannot be
+    sent unambiguously. Everything else (``/``, ``?``, ``#``, ``%``, spaces, non-ASCII, ...) is sent
+    percent-encoded by the request builders, so the service sees it as part of the id; whether such
+    an id exists is for the service to say. :func:`new_job_id` applies the stricter creation rules.
     """
     require_str(name, value)
     if len(value) > MAX_JOB_ID_LENGTH:
         raise ValueError(f"{name} must be at most {MAX_JOB_ID_LENGTH} characters, got {len(value)}")
+    if value in (".", ".."):
+        raise ValueError(f"{name} must not be {value!r}: a URL would read it as a path step, not an id")
+    bad = _UNSENDABLE_ID_CHARS.search(value)
+    if bad is not None:
+        raise ValueError(
+            f"{name} must not contain {bad.group()!r} (position {bad.start()}): no Batch id contains it "
+            "and it cannot be sent unchanged in a URL path"
+        )
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(
+            f"{name} contains a lone surrogate at position {exc.start}, not valid text"
+        ) from None
     return str(value)
 
 
@@ -86,6 +113,28 @@ def max_results(value: Any) -> int | None:
 def service_timeout(value: Any) -> int | None:
     """Seconds the service may spend on the request (it caps this at 30)."""
     return optional_int("service_timeout", value, low=1)
+
+
+def seconds(name: str, value: Any) -> float:
+    """A finite, non-negative number of seconds (an int, a float or another real number; not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a number of seconds, not {_type_name(value)}")
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond float range
+        number = math.inf
+    # NaN compares false with everything, so "value < 0" alone would let it through; a wait of NaN
+    # or infinity seconds never ends.
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be a finite number of seconds, got {number!r}")
+    if number < 0:
+        raise ValueError(f"{name} must be >= 0 seconds, got {value!r}")
+    return number
+
+
+def polling_interval(value: Any) -> float:
+    """Seconds a poller waits between two looks at the job."""
+    return seconds("polling_interval", value)
 
 
 def optional_datetime(name: str, value: Any) -> datetime.datetime | None:

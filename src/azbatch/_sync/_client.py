@@ -15,10 +15,11 @@ from azure.core.credentials import TokenCredential
 from azure.core.pipeline import Pipeline
 from azure.core.rest import HttpResponse, HttpRequest
 
-from .._config import SYNC_FLAVOR, build_policies
+from .._config import SYNC_FLAVOR, build_policies, check_endpoint_security
 from .._constants import DEFAULT_API_VERSION
 from .._protocol._requests import Target
 from .._protocol._send import prepare_request
+from .._redact import mask_text
 from ._jobs import JobOperations
 
 __all__ = ["BatchClient"]
@@ -39,8 +40,9 @@ class BatchClient:
         models also cover ``2024-07-01.20.0`` and ``2025-06-01``; properties the chosen version lacks raise
         :class:`~azbatch.exceptions.ApiVersionError` before sending.
     :keyword list[str] credential_scopes: Entra ID scopes; defaults to the public cloud's Batch scope.
-    :keyword bool enforce_https: refuse to send a bearer token over plain http to a non-loopback host
-        (default ``True``).
+    :keyword bool enforce_https: with the default ``True``, a plain http endpoint that is not a loopback
+        host is refused for a token credential (``ValueError``) and warned about for Shared Key;
+        ``False`` accepts plain http.
     :keyword transport: an azure-core ``HttpTransport``; defaults to azure-core's requests transport
         (or pass ``azbatch.transports.HttpXTransport()``). Other keywords go to
         azure-core's policies and transport (``retry_total``, ``logging_enable``, ``per_call_policies``,
@@ -58,6 +60,7 @@ class BatchClient:
         **kwargs: Any,
     ) -> None:
         target = Target.create(endpoint, api_version)
+        check_endpoint_security(credential, target.endpoint, kwargs)
         transport = kwargs.pop("transport", None)
         policies = build_policies(credential, SYNC_FLAVOR, own_transport=transport is None, kwargs=kwargs)
         if transport is None:
@@ -76,7 +79,8 @@ class BatchClient:
         return self._endpoint
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(endpoint={self._endpoint!r})"
+        # The endpoint cannot hold user info (Target.create refuses it); masking is a second line of defence.
+        return f"{type(self).__name__}(endpoint={mask_text(self._endpoint)!r})"
 
     def send_request(
         self, request: HttpRequest, *, stream: bool = False, **kwargs: Any

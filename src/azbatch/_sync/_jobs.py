@@ -491,14 +491,9 @@ class JobOperations:
         polling_interval: float,
         continuation_token: str | None,
     ) -> LROPoller[Any]:
-        if isinstance(polling_interval, bool) or not isinstance(polling_interval, (int, float)):
-            raise TypeError(
-                f"polling_interval must be a number of seconds, not {type(polling_interval).__name__}"
-            )
-        if polling_interval < 0:
-            raise ValueError(f"polling_interval must be >= 0 seconds, got {polling_interval!r}")
+        interval = check.polling_interval(polling_interval)
         check.resource_id("job_id", job_id)
-        polling = JobStatePolling(operation, job_id, float(polling_interval), {})
+        polling = JobStatePolling(operation, job_id, interval, {})
         if continuation_token is not None:
             if _lro.decode_token(continuation_token, operation) != job_id:
                 raise ValueError("continuation_token was made for another job than job_id")

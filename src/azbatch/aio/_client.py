@@ -13,10 +13,11 @@ from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.pipeline import AsyncPipeline
 from azure.core.rest import AsyncHttpResponse, HttpRequest
 
-from .._config import ASYNC_FLAVOR, build_policies
+from .._config import ASYNC_FLAVOR, build_policies, check_endpoint_security
 from .._constants import DEFAULT_API_VERSION
 from .._protocol._requests import Target
 from .._protocol._send import prepare_request
+from .._redact import mask_text
 from ._jobs import JobOperations
 
 __all__ = ["BatchClient"]
@@ -37,8 +38,9 @@ class BatchClient:
         models also cover ``2024-07-01.20.0`` and ``2025-06-01``; properties the chosen version lacks raise
         :class:`~azbatch.exceptions.ApiVersionError` before sending.
     :keyword list[str] credential_scopes: Entra ID scopes; defaults to the public cloud's Batch scope.
-    :keyword bool enforce_https: refuse to send a bearer token over plain http to a non-loopback host
-        (default ``True``).
+    :keyword bool enforce_https: with the default ``True``, a plain http endpoint that is not a loopback
+        host is refused for a token credential (``ValueError``) and warned about for Shared Key;
+        ``False`` accepts plain http.
     :keyword transport: an azure-core ``AsyncHttpTransport``; defaults to azure-core's aiohttp transport
         (or pass ``azbatch.transports.AsyncHttpXTransport()``). Other keywords go to
         azure-core's policies and transport (``retry_total``, ``logging_enable``, ``per_call_policies``,
@@ -56,6 +58,7 @@ class BatchClient:
         **kwargs: Any,
     ) -> None:
         target = Target.create(endpoint, api_version)
+        check_endpoint_security(credential, target.endpoint, kwargs)
         transport = kwargs.pop("transport", None)
         policies = build_policies(credential, ASYNC_FLAVOR, own_transport=transport is None, kwargs=kwargs)
         if transport is None:
@@ -74,7 +77,8 @@ class BatchClient:
         return self._endpoint
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(endpoint={self._endpoint!r})"
+        # The endpoint cannot hold user info (Target.create refuses it); masking is a second line of defence.
+        return f"{type(self).__name__}(endpoint={mask_text(self._endpoint)!r})"
 
     async def send_request(
         self, request: HttpRequest, *, stream: bool = False, **kwargs: Any

@@ -19,13 +19,21 @@ from azure.core.rest import AsyncHttpResponse, HttpRequest, HttpResponse
 
 from ._loopback import is_loopback_url
 
-__all__ = ["AsyncBatchBearerTokenPolicy", "BatchBearerTokenPolicy"]
+__all__ = ["AsyncBatchBearerTokenPolicy", "BatchBearerTokenPolicy", "token_may_travel_to"]
 
 
 # azure-core's per-call option name; we consume it ourselves so the check below is the only one that counts.
 _OPTION = "enforce_https"
 # Where a caller's per-call opt-out is remembered so it survives retries of the same request.
 _CONTEXT_OPT_OUT = "azbatch.bearer.https_opt_out"
+
+
+def token_may_travel_to(url: str) -> bool:
+    """True if a bearer token may be sent to ``url`` without an opt-out: https, or a loopback host.
+
+    The client checks its endpoint with this at construction; the policies check every request URL.
+    """
+    return urlsplit(url).scheme.lower() == "https" or is_loopback_url(url)
 
 
 def _check_transport_security(request: PipelineRequest[Any], enforce_https: bool) -> None:
@@ -37,12 +45,7 @@ def _check_transport_security(request: PipelineRequest[Any], enforce_https: bool
     if request.context.options.pop(_OPTION, None) is False:
         request.context[_CONTEXT_OPT_OUT] = True
     url: str = request.http_request.url
-    allowed = (
-        not enforce_https
-        or request.context.get(_CONTEXT_OPT_OUT, False)
-        or urlsplit(url).scheme.lower() == "https"
-        or is_loopback_url(url)
-    )
+    allowed = not enforce_https or request.context.get(_CONTEXT_OPT_OUT, False) or token_may_travel_to(url)
     if not allowed:
         raise ServiceRequestError(
             "Refusing to send a bearer token over a non-https URL to a non-loopback host; "

@@ -3,60 +3,59 @@
 azure-core's own network-trace policy prints every header, ``Authorization`` included, and every body.
 Batch request bodies can hold secrets too (storage keys of mount configurations, user passwords, SAS
 URLs of resource files), so this policy replaces it: same switch (``logging_enable`` on the client or
-per call), but the Authorization value, secret-looking headers, secret JSON properties and URL query
-strings inside bodies are masked before anything reaches the log.
+per call), but the Authorization value, secret-looking headers, secret JSON properties, the query of
+storage URL properties, secret-named environment values and anything :func:`azbatch._redact.mask_text`
+recognises in any other string (a SAS URL in a ``commandLine``, say) are masked before anything reaches
+the log; so are secrets in the logged request URL.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import SansIOHTTPPolicy
 
+from .._redact import MASK, mask_headers, mask_text, mask_url_query
+
 __all__ = ["RedactedNetworkTraceLoggingPolicy", "redact_body", "redact_headers"]
 
 _LOGGER = logging.getLogger("azbatch.http")
-MASK = "REDACTED"
-_SECRET_HEADERS = frozenset(
-    {"authorization", "x-identity-header", "proxy-authorization", "cookie", "set-cookie"}
-)
-# Wire properties whose values are credentials, and those that are URLs that may carry a SAS.
+# Wire properties whose values are credentials whatever they look like, and those that are URLs that
+# may carry a SAS (their whole query is hidden, not just a recognised "sig=").
 _SECRET_PROPERTIES = frozenset({"accountKey", "sasKey", "password", "protectedSettings", "sshPrivateKey"})
 _URL_PROPERTIES = frozenset({"containerUrl", "httpUrl", "storageContainerUrl", "azureFileUrl"})
+# {"name": ..., "value": ...} pairs (environment settings, metadata) whose name says the value is secret.
+_SECRET_NAME = re.compile(r"(?i)password|passwd|secret|token|key|sas|signature|credential|connection")
 _MAX_BODY = 16 * 1024
 _CONTEXT_KEY = "azbatch_trace_logging"
 
 
 def redact_headers(headers: Any) -> dict[str, str]:
     """A copy of ``headers`` with credential-bearing values masked."""
-    return {k: (MASK if k.lower() in _SECRET_HEADERS else str(v)) for k, v in headers.items()}
-
-
-def _mask_url(value: str) -> str:
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return MASK
-    return urlunsplit(parts._replace(query=MASK)) if parts.query else value
+    return mask_headers(headers)
 
 
 def _redact(value: Any) -> Any:
     if isinstance(value, dict):
+        secret_pair = isinstance(value.get("name"), str) and bool(_SECRET_NAME.search(value["name"]))
         out: dict[str, Any] = {}
         for key, item in value.items():
-            if key in _SECRET_PROPERTIES:
+            if key in _SECRET_PROPERTIES or (secret_pair and key == "value"):
                 out[key] = MASK
             elif key in _URL_PROPERTIES and isinstance(item, str):
-                out[key] = _mask_url(item)
+                out[key] = mask_url_query(item)
             else:
                 out[key] = _redact(item)
         return out
     if isinstance(value, list):
         return [_redact(item) for item in value]
+    if isinstance(value, str):
+        # commandLine, environment values, ...: any text may hold a SAS URL or a connection string.
+        return mask_text(value)
     return value
 
 
@@ -91,7 +90,7 @@ class RedactedNetworkTraceLoggingPolicy(SansIOHTTPPolicy[Any, Any]):
         _LOGGER.debug(
             "Request %s %s\nheaders: %s\nbody: %s",
             http_request.method,
-            http_request.url,
+            mask_text(http_request.url),
             redact_headers(http_request.headers),
             redact_body(body),
         )
@@ -107,7 +106,7 @@ class RedactedNetworkTraceLoggingPolicy(SansIOHTTPPolicy[Any, Any]):
         _LOGGER.debug(
             "Response %s %s\nheaders: %s\nbody: %s",
             http_response.status_code,
-            http_response.reason,
+            mask_text(str(http_response.reason)),
             redact_headers(http_response.headers),
             redact_body(body),
         )

@@ -23,6 +23,8 @@ from azure.core.pipeline.transport import AsyncHttpTransport
 from azure.core.rest import AsyncHttpResponse, HttpRequest
 from azure.core.rest._http_response_impl_async import AsyncHttpResponseImpl
 
+from .._protocol import _validation as check
+
 __all__ = ["AsyncHttpXTransport", "AsyncHttpXTransportResponse"]
 
 _LOGGER = logging.getLogger(__name__)
@@ -67,7 +69,8 @@ def _to_azure_error(error: httpx.RequestError) -> AzureError:
 def _timeout_value(name: str, value: Any) -> float | None:
     """Check that a per-call timeout option is a number of seconds (or None for no limit)."""
     if value is None or (isinstance(value, Real) and not isinstance(value, bool)):
-        return None if value is None else float(value)
+        # NaN or a negative value would make httpx wait forever or fail obscurely; say so up front.
+        return None if value is None else check.seconds(name, value)
     raise TypeError(f"{name} must be a number of seconds or None, not {type(value).__name__}")
 
 

@@ -24,6 +24,8 @@ from azure.core.pipeline.transport import HttpTransport
 from azure.core.rest import HttpResponse, HttpRequest
 from azure.core.rest._http_response_impl import HttpResponseImpl
 
+from .._protocol import _validation as check
+
 __all__ = ["HttpXTransport", "HttpXTransportResponse"]
 
 _LOGGER = logging.getLogger(__name__)
@@ -68,7 +70,8 @@ def _to_azure_error(error: httpx.RequestError) -> AzureError:
 def _timeout_value(name: str, value: Any) -> float | None:
     """Check that a per-call timeout option is a number of seconds (or None for no limit)."""
     if value is None or (isinstance(value, Real) and not isinstance(value, bool)):
-        return None if value is None else float(value)
+        # NaN or a negative value would make httpx wait forever or fail obscurely; say so up front.
+        return None if value is None else check.seconds(name, value)
     raise TypeError(f"{name} must be a number of seconds or None, not {type(value).__name__}")
 
 
