@@ -248,3 +248,16 @@ def test_update_from_a_fetched_job_keeps_properties_this_package_does_not_know()
         "poolInfo": {"poolId": "p"},
         "futureWritable": {"a": 1},
     }
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
+def test_a_body_with_nan_or_infinity_is_refused_not_sent_as_invalid_json(value: float) -> None:
+    wire = {"id": "j1", "poolInfo": {"poolId": "p"}, "futureSetting": value}
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        rq.build_add_request(TARGET, wire)
+
+
+def test_a_body_with_a_value_json_cannot_carry_is_a_type_error() -> None:
+    wire = {"id": "j1", "poolInfo": {"poolId": "p"}, "futureSetting": object()}
+    with pytest.raises(TypeError, match="JSON cannot carry"):
+        rq.build_add_request(TARGET, wire)

@@ -366,7 +366,14 @@ def _force_query(target: Target, force: Any) -> list[tuple[str, str]]:
 
 
 def _json_request(method: str, url: str, headers: dict[str, str], body: dict[str, Any]) -> HttpRequest:
-    content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    try:
+        # allow_nan=False: NaN and Infinity are not JSON; the service would answer with an unhelpful 400.
+        text = json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        raise ValueError("the request body holds NaN or infinity, which JSON cannot carry") from None
+    except TypeError as exc:
+        raise TypeError(f"the request body holds a value JSON cannot carry: {exc}") from None
+    content = text.encode("utf-8")
     headers["Content-Type"] = JSON_CONTENT_TYPE
     headers["Content-Length"] = str(len(content))
     return HttpRequest(method, url, headers=headers, content=content)
