@@ -34,7 +34,7 @@ HTTPX_WORDS = [
 FILES = [
     *(
         (ROOT / "src/azbatch/aio" / name, ROOT / "src/azbatch/_sync" / name, [])
-        for name in ("_client.py", "_jobs.py", "_lro.py")
+        for name in ("_client.py", "_jobs.py", "_lro.py", "_safe_writes.py")
     ),
     (
         ROOT / "src/azbatch/transports/_httpx_async.py",

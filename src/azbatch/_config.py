@@ -14,7 +14,6 @@ from typing import Any
 from azure.core.credentials import AzureNamedKeyCredential
 from azure.core.pipeline.policies import (
     AsyncRedirectPolicy,
-    AsyncRetryPolicy,
     ContentDecodePolicy,
     CustomHookPolicy,
     DistributedTracingPolicy,
@@ -22,7 +21,6 @@ from azure.core.pipeline.policies import (
     HttpLoggingPolicy,
     ProxyPolicy,
     RedirectPolicy,
-    RetryPolicy,
     UserAgentPolicy,
 )
 
@@ -35,6 +33,12 @@ from .policies import (
     SharedKeyCredentialPolicy,
 )
 from .policies._request_id import RandomRequestIdPolicy
+from .policies._retry import (
+    AsyncBatchRetryPolicy,
+    AsyncLostResponsePolicy,
+    BatchRetryPolicy,
+    LostResponsePolicy,
+)
 from .policies._trace_logging import RedactedNetworkTraceLoggingPolicy
 
 __all__ = ["ASYNC_FLAVOR", "SYNC_FLAVOR", "PipelineFlavor", "build_policies", "logging_policy"]
@@ -76,6 +80,8 @@ class PipelineFlavor:
     default_transport: Callable[[dict[str, Any]], Any]
     proxy_env_once: bool
     async_credential: bool
+    # Right after the retry policy: turns a response cut short into a ServiceResponseError it retries.
+    lost_response_policy: type[Any] | None = None
 
 
 def _aiohttp_transport(kwargs: dict[str, Any]) -> Any:
@@ -94,20 +100,22 @@ def _requests_transport(kwargs: dict[str, Any]) -> Any:
 
 
 ASYNC_FLAVOR = PipelineFlavor(
-    retry_policy=AsyncRetryPolicy,
+    retry_policy=AsyncBatchRetryPolicy,
     redirect_policy=AsyncRedirectPolicy,
     bearer_policy=AsyncBatchBearerTokenPolicy,
     default_transport=_aiohttp_transport,
     proxy_env_once=True,
     async_credential=True,
+    lost_response_policy=AsyncLostResponsePolicy,
 )
 SYNC_FLAVOR = PipelineFlavor(
-    retry_policy=RetryPolicy,
+    retry_policy=BatchRetryPolicy,
     redirect_policy=RedirectPolicy,
     bearer_policy=BatchBearerTokenPolicy,
     default_transport=_requests_transport,
     proxy_env_once=False,
     async_credential=False,
+    lost_response_policy=LostResponsePolicy,
 )
 
 
@@ -187,6 +195,7 @@ def build_policies(
         *per_call,
         flavor.redirect_policy(**kwargs),
         flavor.retry_policy(**kwargs),
+        *([flavor.lost_response_policy()] if flavor.lost_response_policy else []),
         auth,
         *per_retry,
         CustomHookPolicy(**kwargs),
