@@ -50,6 +50,7 @@ FILES = [
             "test_operations.py",
             "test_paging.py",
             "test_pipeline.py",
+            "test_reliability.py",
         )
     ),
 ]

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import pytest
 from azure.core.exceptions import (
-    ServiceRequestError,
-    ServiceResponseError,
     ServiceResponseTimeoutError,
 )
 
