@@ -448,13 +448,44 @@ async def test_retry_after_is_capped_by_retry_backoff_max(
     assert slept == [2, 1]
 
 
-async def test_a_lost_answer_on_every_attempt_surfaces_as_service_response_error(
+async def test_an_add_whose_every_answer_is_lost_is_verified_once_more(emulator: BatchEmulator) -> None:
+    """Retries run out on lost answers, but the first attempt created the job: the GET shows it."""
+    job_id = new_id()
+    rule = emulator.faults.reset_after_headers(operation="add", times=None)
+    async with client_for(emulator, retry_total=1) as client:
+        result = await client.jobs.add(new_job(job_id))
+        assert result.etag == (await client.jobs.get(job_id)).etag
+    assert rule.fired == 2
+    assert emulator.store.job_ids() == [job_id]
+
+
+async def test_a_lost_answer_that_cannot_be_checked_surfaces_as_service_response_error(
     emulator: BatchEmulator,
 ) -> None:
     job_id = new_id()
-    rule = emulator.faults.reset_after_headers(operation="add", times=None)
+    rule = emulator.faults.reset_after_headers(times=None)  # every job operation, the check's GET too
     async with client_for(emulator, retry_total=1) as client:
         with pytest.raises(ServiceResponseError) as caught:
             await client.jobs.add(new_job(job_id))
     assert "may have been applied" in str(caught.value)
-    assert rule.fired == 2
+    assert rule.fired == 4  # two adds, two gets
+    assert emulator.request_log.count(operation="get", status=0) == 2
+
+
+@pytest.mark.batch_emulator(transition_ms=60_000)
+async def test_a_disable_whose_retries_end_in_503_is_verified(emulator: BatchEmulator) -> None:
+    """The first disable is applied and its answer lost; from then on every attempt is refused (503)."""
+    job_id = new_id()
+    seed_job(emulator, job_id)
+    busy: list[Any] = []
+
+    def service_gets_busy() -> None:
+        busy.append(emulator.faults.server_busy(operation="disable", times=None, retry_after=0))
+
+    lost = AfterService("POST", "/disable", then=service_gets_busy)
+    async with client_for(emulator, lost, retry_total=2) as client:
+        result = await client.jobs.disable(job_id, "terminate")
+        job = await client.jobs.get(job_id)
+    assert busy[0].fired == 2  # both retries refused: the 503 was the last answer
+    assert job.state == "disabling"
+    assert result.etag == job.etag

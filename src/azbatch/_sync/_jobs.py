@@ -10,17 +10,20 @@ This file is the source of truth for both clients: ``scripts/unasync.py`` genera
 from __future__ import annotations
 
 import datetime
+import time
 from collections.abc import Iterator, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from azure.core import MatchConditions
 from azure.core.paging import ItemPaged
+from azure.core.exceptions import ServiceRequestError, ServiceResponseError
 from azure.core.pipeline import Pipeline, PipelineResponse
 from azure.core.polling import LROPoller
 from azure.core.rest import HttpResponse, HttpRequest
 from azure.core.tracing.decorator import distributed_trace
 
 from .._legacy import legacy_call_shapes
+from .._protocol import _idempotency as idem
 from .._protocol import _lro
 from .._protocol import _requests as rq
 from .._protocol import _responses as rs
@@ -115,18 +118,28 @@ class JobOperations:
     ) -> JobWriteResult:
         """Send a write; a failure that an earlier attempt of this call explains becomes its success."""
         cls = kwargs.pop("cls", None)
-        pipeline_response: PipelineResponse[HttpRequest, HttpResponse] = self._pipeline.run(
-            request, batch_operation=operation, **kwargs
-        )
+        # The retry policy fills this log in; it outlives the pipeline run even when that raises.
+        log = idem.AttemptLog(started=time.monotonic())
+        pipeline_response: PipelineResponse[HttpRequest, HttpResponse]
         try:
-            result = parse(pipeline_response.http_response)
-        except BatchServiceError as error:
-            recovered = self._verifier.recover(
-                operation, job_id, request, pipeline_response, error, kwargs, if_not_exists=if_not_exists
+            pipeline_response = self._pipeline.run(
+                request, batch_operation=operation, azbatch_attempts=log, **kwargs
             )
+        except (ServiceRequestError, ServiceResponseError):
+            recovered = self._verifier.recover(operation, job_id, request, log, kwargs)
             if recovered is None:
                 raise
             result, pipeline_response = recovered
+        else:
+            try:
+                result = parse(pipeline_response.http_response)
+            except BatchServiceError as error:
+                recovered = self._verifier.recover(
+                    operation, job_id, request, log, kwargs, error, if_not_exists=if_not_exists
+                )
+                if recovered is None:
+                    raise
+                result, pipeline_response = recovered
         if cls is not None:
             # Header lookups ignore case whatever case the transport reports names in (httpx lower-cases).
             headers = rs.ResponseHeaders(pipeline_response.http_response.headers)

@@ -8,11 +8,13 @@ This file is the source of truth for both clients: ``scripts/unasync.py`` genera
 from __future__ import annotations
 
 import datetime
+import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from azure.core import MatchConditions
 from azure.core.async_paging import AsyncItemPaged, AsyncList
+from azure.core.exceptions import ServiceRequestError, ServiceResponseError
 from azure.core.pipeline import AsyncPipeline, PipelineResponse
 from azure.core.polling import AsyncLROPoller
 from azure.core.rest import AsyncHttpResponse, HttpRequest
@@ -20,6 +22,7 @@ from azure.core.tracing.decorator import distributed_trace
 from azure.core.tracing.decorator_async import distributed_trace_async
 
 from .._legacy import legacy_call_shapes
+from .._protocol import _idempotency as idem
 from .._protocol import _lro
 from .._protocol import _requests as rq
 from .._protocol import _responses as rs
@@ -114,18 +117,28 @@ class JobOperations:
     ) -> JobWriteResult:
         """Send a write; a failure that an earlier attempt of this call explains becomes its success."""
         cls = kwargs.pop("cls", None)
-        pipeline_response: PipelineResponse[HttpRequest, AsyncHttpResponse] = await self._pipeline.run(
-            request, batch_operation=operation, **kwargs
-        )
+        # The retry policy fills this log in; it outlives the pipeline run even when that raises.
+        log = idem.AttemptLog(started=time.monotonic())
+        pipeline_response: PipelineResponse[HttpRequest, AsyncHttpResponse]
         try:
-            result = parse(pipeline_response.http_response)
-        except BatchServiceError as error:
-            recovered = await self._verifier.recover(
-                operation, job_id, request, pipeline_response, error, kwargs, if_not_exists=if_not_exists
+            pipeline_response = await self._pipeline.run(
+                request, batch_operation=operation, azbatch_attempts=log, **kwargs
             )
+        except (ServiceRequestError, ServiceResponseError):
+            recovered = await self._verifier.recover(operation, job_id, request, log, kwargs)
             if recovered is None:
                 raise
             result, pipeline_response = recovered
+        else:
+            try:
+                result = parse(pipeline_response.http_response)
+            except BatchServiceError as error:
+                recovered = await self._verifier.recover(
+                    operation, job_id, request, log, kwargs, error, if_not_exists=if_not_exists
+                )
+                if recovered is None:
+                    raise
+                result, pipeline_response = recovered
         if cls is not None:
             # Header lookups ignore case whatever case the transport reports names in (httpx lower-cases).
             headers = rs.ResponseHeaders(pipeline_response.http_response.headers)

@@ -35,7 +35,7 @@ class _Unverifiable(Exception):
 
 
 class WriteVerifier:
-    """Turns a conflict that the caller's own earlier attempt caused back into the write's success."""
+    """Turns a failure that the caller's own earlier attempt explains back into the write's success."""
 
     def __init__(self, pipeline: AsyncPipeline[HttpRequest, AsyncHttpResponse], target: rq.Target) -> None:
         self._pipeline = pipeline
@@ -46,27 +46,29 @@ class WriteVerifier:
         operation: str,
         job_id: str | None,
         request: HttpRequest,
-        response: Response,
-        error: BatchServiceError,
+        log: idem.AttemptLog,
         kwargs: dict[str, Any],
+        error: BatchServiceError | None = None,
         *,
         if_not_exists: bool = False,
     ) -> tuple[JobWriteResult, Response] | None:
-        """The write's result if ``error`` means the work is done, else ``None`` (raise ``error``)."""
-        log = response.context.get(idem.ATTEMPTS_KEY)
-        maybe_applied = isinstance(log, idem.AttemptLog) and log.maybe_applied
+        """The write's result if the failure means the work is done, else ``None`` (the failure stands).
+
+        ``error`` is the service's answer to the last attempt; ``None`` when the call ended with a
+        connection error or a lost answer instead.
+        """
+        rule = idem.RULES.get(operation)
+        if rule is None or not rule.writes:
+            return None
         try:
             if operation == "add":
-                return await self._recover_add(request, error, kwargs, log, maybe_applied, if_not_exists)
-            if not maybe_applied or job_id is None or not isinstance(log, idem.AttemptLog):
+                return await self._recover_add(request, log, kwargs, error, if_not_exists)
+            if not log.maybe_applied or job_id is None:
                 return None
-            rule = idem.RULES.get(operation)
-            if rule is None or not rule.writes:
-                return None
-            if error.status_code == 412:
-                return await self._recover_precondition(rule, job_id, request, response, kwargs, log)
-            if error.code in rule.done_codes:
-                return await self._recover_state(rule, job_id, response, error, kwargs)
+            if error is not None and error.code in rule.done_codes:
+                return await self._recover_state(rule, job_id, kwargs)
+            if error is None or error.status_code == 412 or error.status_code in idem.TRANSIENT_STATUSES:
+                return await self._recover_effect(rule, job_id, request, log, kwargs)
         except _Unverifiable:
             return None
         return None
@@ -76,82 +78,73 @@ class WriteVerifier:
     async def _recover_add(
         self,
         request: HttpRequest,
-        error: BatchServiceError,
+        log: idem.AttemptLog,
         kwargs: dict[str, Any],
-        log: Any,
-        maybe_applied: bool,
+        error: BatchServiceError | None,
         if_not_exists: bool,
     ) -> tuple[JobWriteResult, Response] | None:
-        if error.code != "JobExists":
-            return None  # JobScheduleWithSameIdExists: a schedule, never a job this call created
+        exists = error is not None and error.code == "JobExists"
+        if error is not None and not exists and error.status_code not in idem.TRANSIENT_STATUSES:
+            return None  # e.g. JobScheduleWithSameIdExists: a schedule, never a job this call created
         sent = _sent_body(request)
         job_id = sent.get("id")
         if not isinstance(job_id, str):
             return None
-        if if_not_exists:
-            found = await self._fetch(job_id, kwargs)
-            return None if found is None else _result_of(*found)
-        if not maybe_applied or not isinstance(log, idem.AttemptLog):
+        if exists and if_not_exists:
+            doc, response = await self._fetch(job_id, kwargs)
+            return None if doc is None else _result_of(doc, response)
+        if not log.maybe_applied:
             return None
-        found = await self._fetch(job_id, kwargs)
-        if found is None:
+        # Safe create: ours only if created during this call, on the service's clock, with what we sent.
+        doc, response = await self._fetch(job_id, kwargs)
+        if doc is None:
             return None
-        doc, get_response = found
         created = idem.parse_wire_datetime(doc.get("creationTime"))
-        if created is None or not self._in_call_window(created, get_response, log):
+        if created is None or not self._in_call_window(created, response, log):
             return None
         if not idem.content_matches(sent, doc, idem.ADD_COMPARED):
             return None
-        return _result_of(doc, get_response)
+        return _result_of(doc, response)
 
     async def _recover_state(
-        self,
-        rule: idem.OperationRule,
-        job_id: str,
-        response: Response,
-        error: BatchServiceError,
-        kwargs: dict[str, Any],
+        self, rule: idem.OperationRule, job_id: str, kwargs: dict[str, Any]
     ) -> tuple[JobWriteResult, Response] | None:
-        if error.status_code == 404:
-            # Only delete lists JobNotFound: the job the earlier attempt deleted is gone.
-            return (rs.write_result(response.http_response), response) if rule.done_when_gone else None
-        found = await self._fetch(job_id, kwargs)
-        if found is None:
-            return (rs.write_result(response.http_response), response) if rule.done_when_gone else None
-        doc, get_response = found
+        # The retry met the job already in, or past, the state the call asked for.
+        doc, response = await self._fetch(job_id, kwargs)
+        if doc is None:
+            return _result_of({}, response) if rule.done_when_gone else None
         if doc.get("state") in rule.done_states:
-            return _result_of(doc, get_response)
+            return _result_of(doc, response)
         return None
 
-    async def _recover_precondition(
+    async def _recover_effect(
         self,
         rule: idem.OperationRule,
         job_id: str,
         request: HttpRequest,
-        response: Response,
-        kwargs: dict[str, Any],
         log: idem.AttemptLog,
+        kwargs: dict[str, Any],
     ) -> tuple[JobWriteResult, Response] | None:
-        # The condition held for the earlier attempt but not for the retry: the job changed in
-        # between. It is our change if the job shows it and changed during this call.
-        found = await self._fetch(job_id, kwargs)
-        if found is None:
-            return (rs.write_result(response.http_response), response) if rule.done_when_gone else None
-        doc, get_response = found
+        # A 412 on the retry (the condition held for the earlier attempt, so the job changed in
+        # between), or no answer at all: the write is ours if the job shows it and changed during
+        # this call.
+        doc, response = await self._fetch(job_id, kwargs)
+        if doc is None:
+            return _result_of({}, response) if rule.done_when_gone else None
         modified = idem.parse_wire_datetime(doc.get("lastModified"))
-        if modified is None or not self._in_call_window(modified, get_response, log):
+        if modified is None or not self._in_call_window(modified, response, log):
             return None
         if rule.verify_content:
             if not idem.content_matches(_sent_body(request), doc):
                 return None
         elif doc.get("state") not in rule.done_states:
             return None
-        return _result_of(doc, get_response)
+        return _result_of(doc, response)
 
     # ------------------------------------------------------------------------------------ plumbing
 
-    async def _fetch(self, job_id: str, kwargs: dict[str, Any]) -> tuple[dict[str, Any], Response] | None:
-        """The job's wire document and the response it came in, ``None`` if the job does not exist."""
+    async def _fetch(self, job_id: str, kwargs: dict[str, Any]) -> tuple[dict[str, Any] | None, Response]:
+        """The job's wire document (``None`` when there is no such job) and the response it came in."""
         request = rq.build_get_request(self._target, job_id)
         try:
             response: Response = await self._pipeline.run(request, batch_operation="get", **kwargs)
@@ -159,7 +152,7 @@ class WriteVerifier:
             raise _Unverifiable() from exc
         http = response.http_response
         if http.status_code == 404:
-            return None
+            return None, response
         if http.status_code != 200:
             raise _Unverifiable()
         try:

@@ -144,7 +144,12 @@ class BatchRetryRules(RetryPolicyBase):
         return deadline is None or self.clock() + wait < deadline
 
     def _start_log(self, request: PipelineRequest[Any]) -> None:
-        request.context[ATTEMPTS_KEY] = AttemptLog(started=self.clock())
+        # The operation may hand in its own log (as the azbatch_attempts option) to read it even when
+        # the call ends in an exception; the option must not reach the transport either way.
+        log = request.context.options.pop(ATTEMPTS_KEY, None)
+        request.context[ATTEMPTS_KEY] = (
+            log if isinstance(log, AttemptLog) else AttemptLog(started=self.clock())
+        )
 
 
 class BatchRetryPolicy(BatchRetryRules, RetryPolicy[Any, Any]):
