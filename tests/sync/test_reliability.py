@@ -17,6 +17,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import httpx
 import pytest
 from azure.core import MatchConditions
 from azure.core.exceptions import ServiceRequestError, ServiceResponseError
@@ -27,6 +28,8 @@ from azbatch import models
 from azbatch import BatchClient
 from azbatch.emulator import BatchEmulator
 from azbatch.exceptions import BatchConflictError, BatchResourceExistsError, BatchResourceModifiedError
+
+from .conftest import ENDPOINT, ClientFactory, batch_error
 
 pytestmark = pytest.mark.batch_emulator(transition_ms=0)
 
@@ -491,3 +494,92 @@ def test_a_disable_whose_retries_end_in_503_is_verified(emulator: BatchEmulator)
     assert busy[0].fired == 2  # both retries refused: the 503 was the last answer
     assert job.state == "disabling"
     assert result.etag == job.etag
+
+
+# --------------------------------------------------------- answers the emulator does not give (mocked)
+
+SERVICE_DATE = "Fri, 17 Feb 2017 00:01:00 GMT"
+
+
+def job_doc(job_id: str, **props: Any) -> dict[str, Any]:
+    return {
+        "id": job_id,
+        "url": f"{ENDPOINT}/jobs/{job_id}",
+        "eTag": "0x8D4",
+        "lastModified": "2017-02-17T00:00:59.5Z",
+        "creationTime": "2017-02-17T00:00:59.5Z",
+        "state": "active",
+        "priority": 0,
+        "poolInfo": {"poolId": POOL},
+        **props,
+    }
+
+
+def answer_job(httpx_mock: Any, doc: dict[str, Any], date: str | None = SERVICE_DATE) -> None:
+    headers = {"ETag": doc["eTag"], "Last-Modified": SERVICE_DATE, "request-id": "get-1"}
+    if date is not None:
+        headers["Date"] = date
+    httpx_mock.add_response(method="GET", json=doc, headers=headers)
+
+
+@pytest.mark.parametrize("state", ["disabling", "disabled"])
+def test_disable_retry_meeting_job_disabled_is_done(
+    make_client: ClientFactory, httpx_mock: Any, state: str
+) -> None:
+    httpx_mock.add_exception(httpx.ReadError("connection reset"), method="POST")
+    httpx_mock.add_response(
+        method="POST", status_code=409, json=batch_error("JobDisabled", "The job is disabled.")
+    )
+    answer_job(httpx_mock, job_doc("j1", state=state))
+    with make_client() as client:
+        result = client.jobs.disable("j1", "requeue")
+    assert (result.etag, result.request_id, result.data_service_id) == (
+        "0x8D4",
+        "get-1",
+        f"{ENDPOINT}/jobs/j1",
+    )
+
+
+def test_disable_retry_meeting_a_state_that_is_not_disabled_raises(
+    make_client: ClientFactory, httpx_mock: Any
+) -> None:
+    httpx_mock.add_exception(httpx.ReadError("connection reset"), method="POST")
+    httpx_mock.add_response(method="POST", status_code=409, json=batch_error("JobNotActive", "Not active."))
+    answer_job(httpx_mock, job_doc("j1", state="completed"))
+    with make_client() as client:
+        with pytest.raises(BatchConflictError) as caught:
+            client.jobs.disable("j1", "requeue")
+    assert caught.value.code == "JobNotActive"
+
+
+@pytest.mark.parametrize(
+    ("created", "date", "ours"),
+    [
+        ("2017-02-17T00:00:59.5Z", SERVICE_DATE, True),
+        ("2017-02-17T00:00:00Z", SERVICE_DATE, False),  # a minute before the call began
+        ("2017-02-17T00:00:59.5Z", None, False),  # no Date: the window cannot be placed
+    ],
+)
+def test_safe_create_judges_the_window_on_the_service_clock(
+    make_client: ClientFactory, httpx_mock: Any, created: str, date: str | None, ours: bool
+) -> None:
+    httpx_mock.add_exception(httpx.ReadError("connection reset"), method="POST")
+    httpx_mock.add_response(method="POST", status_code=409, json=batch_error("JobExists", "The job exists."))
+    answer_job(httpx_mock, job_doc("j1", creationTime=created), date=date)
+    with make_client() as client:
+        if ours:
+            assert (client.jobs.add(new_job("j1"))).etag == "0x8D4"
+        else:
+            with pytest.raises(BatchResourceExistsError):
+                client.jobs.add(new_job("j1"))
+
+
+def test_a_verification_that_cannot_fetch_the_job_keeps_the_original_error(
+    make_client: ClientFactory, httpx_mock: Any
+) -> None:
+    httpx_mock.add_exception(httpx.ReadError("connection reset"), method="POST")
+    httpx_mock.add_response(method="POST", status_code=409, json=batch_error("JobExists", "The job exists."))
+    httpx_mock.add_response(method="GET", status_code=403, json=batch_error("AuthenticationFailed", "No."))
+    with make_client() as client:
+        with pytest.raises(BatchResourceExistsError):
+            client.jobs.add(new_job("j1"))
