@@ -52,7 +52,7 @@ OPERATION_OPTION = "batch_operation"
 """Pipeline option naming the job operation a request belongs to (read and removed by the retry policy)."""
 
 ATTEMPTS_KEY = "azbatch_attempts"
-"""Pipeline context key of the :class:`AttemptLog` the retry policy keeps for one call."""
+"""Pipeline context key (and option name) of the :class:`AttemptLog` the retry policy keeps for one call."""
 
 TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 """Statuses worth another attempt: the service (or a gateway) may answer differently a moment later."""
@@ -164,12 +164,11 @@ def rule_for(operation: str | None, method: str) -> OperationRule:
 class AttemptLog:
     """What the retry policy saw while running one call, for the verification after it.
 
-    ``started`` is the monotonic time the first attempt began; ``attempts`` counts attempts;
-    ``maybe_applied`` is true once an attempt failed in a way that may follow applied work.
+    ``started`` is the monotonic time the call began; ``outcomes`` lists how each failed attempt
+    failed; ``maybe_applied`` is true once one failed in a way that may follow applied work.
     """
 
     started: float
-    attempts: int = 0
     maybe_applied: bool = False
     outcomes: list[Outcome] = field(default_factory=list)
 
