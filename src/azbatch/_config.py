@@ -15,7 +15,6 @@ from typing import Any
 from azure.core.credentials import AzureNamedKeyCredential
 from azure.core.pipeline.policies import (
     AsyncRedirectPolicy,
-    AsyncRetryPolicy,
     ContentDecodePolicy,
     CustomHookPolicy,
     DistributedTracingPolicy,
@@ -23,7 +22,6 @@ from azure.core.pipeline.policies import (
     HttpLoggingPolicy,
     ProxyPolicy,
     RedirectPolicy,
-    RetryPolicy,
     UserAgentPolicy,
 )
 
@@ -37,6 +35,12 @@ from .policies import (
 )
 from .policies._bearer import token_may_travel_to
 from .policies._request_id import RandomRequestIdPolicy
+from .policies._retry import (
+    AsyncBatchRetryPolicy,
+    AsyncLostResponsePolicy,
+    BatchRetryPolicy,
+    LostResponsePolicy,
+)
 from .policies._same_loop import SameLoopGuardPolicy
 from .policies._trace_logging import RedactedNetworkTraceLoggingPolicy
 
@@ -88,6 +92,8 @@ class PipelineFlavor:
     async_credential: bool
     blocking: bool = False
     """Calls block their thread: refuse to call a server served by that thread's own event loop."""
+    # Right after the retry policy: turns a response cut short into a ServiceResponseError it retries.
+    lost_response_policy: type[Any] | None = None
 
 
 def _aiohttp_transport(kwargs: dict[str, Any]) -> Any:
@@ -106,21 +112,23 @@ def _requests_transport(kwargs: dict[str, Any]) -> Any:
 
 
 ASYNC_FLAVOR = PipelineFlavor(
-    retry_policy=AsyncRetryPolicy,
+    retry_policy=AsyncBatchRetryPolicy,
     redirect_policy=AsyncRedirectPolicy,
     bearer_policy=AsyncBatchBearerTokenPolicy,
     default_transport=_aiohttp_transport,
     proxy_env_once=True,
     async_credential=True,
+    lost_response_policy=AsyncLostResponsePolicy,
 )
 SYNC_FLAVOR = PipelineFlavor(
-    retry_policy=RetryPolicy,
+    retry_policy=BatchRetryPolicy,
     redirect_policy=RedirectPolicy,
     bearer_policy=BatchBearerTokenPolicy,
     default_transport=_requests_transport,
     proxy_env_once=False,
     async_credential=False,
     blocking=True,
+    lost_response_policy=LostResponsePolicy,
 )
 
 
@@ -231,6 +239,7 @@ def build_policies(
         *per_call,
         flavor.redirect_policy(**kwargs),
         flavor.retry_policy(**kwargs),
+        *([flavor.lost_response_policy()] if flavor.lost_response_policy else []),
         auth,
         *per_retry,
         CustomHookPolicy(**kwargs),

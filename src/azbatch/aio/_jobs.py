@@ -8,11 +8,13 @@ This file is the source of truth for both clients: ``scripts/unasync.py`` genera
 from __future__ import annotations
 
 import datetime
+import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from azure.core import MatchConditions
 from azure.core.async_paging import AsyncItemPaged, AsyncList
+from azure.core.exceptions import ServiceRequestError, ServiceResponseError
 from azure.core.pipeline import AsyncPipeline, PipelineResponse
 from azure.core.polling import AsyncLROPoller
 from azure.core.rest import AsyncHttpResponse, HttpRequest
@@ -20,10 +22,12 @@ from azure.core.tracing.decorator import distributed_trace
 from azure.core.tracing.decorator_async import distributed_trace_async
 
 from .._legacy import legacy_call_shapes
+from .._protocol import _idempotency as idem
 from .._protocol import _lro
 from .._protocol import _requests as rq
 from .._protocol import _responses as rs
 from .._protocol import _validation as check
+from ..exceptions import BatchServiceError
 from ..models import (
     CloudJob,
     DisableJobOption,
@@ -36,6 +40,7 @@ from ..models import (
 )
 from ..models import _options as opts
 from ._lro import JobStatePolling
+from ._safe_writes import WriteVerifier
 
 __all__ = ["JobOperations"]
 
@@ -77,17 +82,63 @@ class JobOperations:
     def __init__(self, pipeline: AsyncPipeline[HttpRequest, AsyncHttpResponse], target: rq.Target) -> None:
         self._pipeline = pipeline
         self._target = target
+        self._verifier = WriteVerifier(pipeline, target)
 
     # ------------------------------------------------------------------------------------ plumbing
 
     async def _call(
-        self, request: HttpRequest, parse: Callable[[AsyncHttpResponse], T], kwargs: dict[str, Any]
+        self,
+        request: HttpRequest,
+        parse: Callable[[AsyncHttpResponse], T],
+        kwargs: dict[str, Any],
+        operation: str,
     ) -> T:
         cls = kwargs.pop("cls", None)
+        # The operation name tells the retry policy which Batch rule applies (policies/_retry.py).
         pipeline_response: PipelineResponse[HttpRequest, AsyncHttpResponse] = await self._pipeline.run(
-            request, **kwargs
+            request, batch_operation=operation, **kwargs
         )
         result = parse(pipeline_response.http_response)
+        if cls is not None:
+            # Header lookups ignore case whatever case the transport reports names in (httpx lower-cases).
+            headers = rs.ResponseHeaders(pipeline_response.http_response.headers)
+            return cls(pipeline_response, result, headers)  # type: ignore[no-any-return]
+        return result
+
+    async def _write(
+        self,
+        request: HttpRequest,
+        parse: Callable[[AsyncHttpResponse], JobWriteResult],
+        kwargs: dict[str, Any],
+        operation: str,
+        job_id: str | None = None,
+        *,
+        if_not_exists: bool = False,
+    ) -> JobWriteResult:
+        """Send a write; a failure that an earlier attempt of this call explains becomes its success."""
+        cls = kwargs.pop("cls", None)
+        # The retry policy fills this log in; it outlives the pipeline run even when that raises.
+        log = idem.AttemptLog(started=time.monotonic())
+        pipeline_response: PipelineResponse[HttpRequest, AsyncHttpResponse]
+        try:
+            pipeline_response = await self._pipeline.run(
+                request, batch_operation=operation, azbatch_attempts=log, **kwargs
+            )
+        except (ServiceRequestError, ServiceResponseError):
+            recovered = await self._verifier.recover(operation, job_id, request, log, kwargs)
+            if recovered is None:
+                raise
+            result, pipeline_response = recovered
+        else:
+            try:
+                result = parse(pipeline_response.http_response)
+            except BatchServiceError as error:
+                recovered = await self._verifier.recover(
+                    operation, job_id, request, log, kwargs, error, if_not_exists=if_not_exists
+                )
+                if recovered is None:
+                    raise
+                result, pipeline_response = recovered
         if cls is not None:
             # Header lookups ignore case whatever case the transport reports names in (httpx lower-cases).
             headers = rs.ResponseHeaders(pipeline_response.http_response.headers)
@@ -133,17 +184,27 @@ class JobOperations:
         client_request_id: str | None = None,
         return_client_request_id: bool | None = None,
         ocp_date: datetime.datetime | None = None,
+        if_not_exists: bool = False,
         **kwargs: Any,
     ) -> JobWriteResult:
         """Create a job (``POST /jobs``).
 
+        Transient failures are retried. If a retry finds the id taken and an earlier attempt of this
+        call may have reached the service, the job is fetched: when it was created during this call
+        and shows what was sent, the call succeeds (see docs/reliability.md, "safe create").
+
         :param job: the job to create: a :class:`~azbatch.models.JobAddParameter` or its wire-form mapping.
+        :keyword bool if_not_exists: when a job with this id already exists, return its ETag,
+            Last-Modified and URL instead of raising (whoever created it, whatever it holds).
         :return: the new job's ETag, Last-Modified and URL.
-        :raises ~azbatch.exceptions.BatchResourceExistsError: a job with this id exists.
+        :raises ~azbatch.exceptions.BatchResourceExistsError: a job with this id exists (and was not
+            created by this call, or ``if_not_exists`` was not set).
         """
+        if not isinstance(if_not_exists, bool):
+            raise TypeError(f"if_not_exists must be a bool, not {type(if_not_exists).__name__}")
         options = rq.options(service_timeout, client_request_id, return_client_request_id, ocp_date)
         request = rq.build_add_request(self._target, job, options)
-        return await self._call(request, rs.parse_add_response, kwargs)
+        return await self._write(request, rs.parse_add_response, kwargs, "add", if_not_exists=if_not_exists)
 
     @legacy_call_shapes("job_delete_options", opts.JobDeleteOptions)
     @distributed_trace_async
@@ -173,7 +234,7 @@ class JobOperations:
         options = rq.options(service_timeout, client_request_id, return_client_request_id, ocp_date)
         conditions = rq.conditions(etag, match_condition, if_modified_since, if_unmodified_since)
         request = rq.build_delete_request(self._target, job_id, options, conditions, force=force)
-        return await self._call(request, rs.parse_accepted_response, kwargs)
+        return await self._write(request, rs.parse_accepted_response, kwargs, "delete", job_id)
 
     @legacy_call_shapes("job_disable_options", opts.JobDisableOptions)
     @distributed_trace_async
@@ -200,7 +261,7 @@ class JobOperations:
         options = rq.options(service_timeout, client_request_id, return_client_request_id, ocp_date)
         conditions = rq.conditions(etag, match_condition, if_modified_since, if_unmodified_since)
         request = rq.build_disable_request(self._target, job_id, disable_tasks, options, conditions)
-        return await self._call(request, rs.parse_accepted_response, kwargs)
+        return await self._write(request, rs.parse_accepted_response, kwargs, "disable", job_id)
 
     @legacy_call_shapes("job_enable_options", opts.JobEnableOptions)
     @distributed_trace_async
@@ -225,7 +286,7 @@ class JobOperations:
         options = rq.options(service_timeout, client_request_id, return_client_request_id, ocp_date)
         conditions = rq.conditions(etag, match_condition, if_modified_since, if_unmodified_since)
         request = rq.build_enable_request(self._target, job_id, options, conditions)
-        return await self._call(request, rs.parse_accepted_response, kwargs)
+        return await self._write(request, rs.parse_accepted_response, kwargs, "enable", job_id)
 
     @legacy_call_shapes("job_get_options", opts.JobGetOptions)
     @distributed_trace_async
@@ -256,7 +317,7 @@ class JobOperations:
         options = rq.options(service_timeout, client_request_id, return_client_request_id, ocp_date)
         conditions = rq.conditions(etag, match_condition, if_modified_since, if_unmodified_since)
         request = rq.build_get_request(self._target, job_id, select, expand, options, conditions)
-        return await self._call(request, rs.parse_get_response, kwargs)
+        return await self._call(request, rs.parse_get_response, kwargs, "get")
 
     @legacy_call_shapes("job_get_task_counts_options", opts.JobGetTaskCountsOptions)
     @distributed_trace_async
@@ -276,7 +337,7 @@ class JobOperations:
         """
         options = rq.options(service_timeout, client_request_id, return_client_request_id, ocp_date)
         request = rq.build_get_task_counts_request(self._target, job_id, options)
-        return await self._call(request, rs.parse_get_task_counts_response, kwargs)
+        return await self._call(request, rs.parse_get_task_counts_response, kwargs, "get_task_counts")
 
     @legacy_call_shapes("job_list_options", opts.JobListOptions, listing=True)
     @distributed_trace
@@ -414,7 +475,7 @@ class JobOperations:
         options = rq.options(service_timeout, client_request_id, return_client_request_id, ocp_date)
         conditions = rq.conditions(etag, match_condition, if_modified_since, if_unmodified_since)
         request = rq.build_patch_request(self._target, job_id, job_patch_parameter, options, conditions)
-        return await self._call(request, rs.parse_update_response, kwargs)
+        return await self._write(request, rs.parse_update_response, kwargs, "patch", job_id)
 
     @legacy_call_shapes("job_terminate_options", opts.JobTerminateOptions)
     @distributed_trace_async
@@ -447,7 +508,7 @@ class JobOperations:
         request = rq.build_terminate_request(
             self._target, job_id, terminate_reason, options, conditions, force=force
         )
-        return await self._call(request, rs.parse_accepted_response, kwargs)
+        return await self._write(request, rs.parse_accepted_response, kwargs, "terminate", job_id)
 
     @legacy_call_shapes("job_update_options", opts.JobUpdateOptions)
     @distributed_trace_async
@@ -478,7 +539,7 @@ class JobOperations:
         options = rq.options(service_timeout, client_request_id, return_client_request_id, ocp_date)
         conditions = rq.conditions(etag, match_condition, if_modified_since, if_unmodified_since)
         request = rq.build_update_request(self._target, job_id, job_update_parameter, options, conditions)
-        return await self._call(request, rs.parse_update_response, kwargs)
+        return await self._write(request, rs.parse_update_response, kwargs, "update", job_id)
 
     # ------------------------------------------------------------------------- waiting for changes
 
