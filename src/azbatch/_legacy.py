@@ -10,7 +10,7 @@ import dataclasses
 import functools
 import inspect
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from azure.core import MatchConditions
 
@@ -22,6 +22,7 @@ from .models._options import OperationOptions
 
 __all__ = ["ClientRawResponse", "legacy_call_shapes"]
 
+OutputT = TypeVar("OutputT")
 F = TypeVar("F", bound=Callable[..., Any])
 
 # Options-object field -> operation keyword, where the names differ.
@@ -44,7 +45,7 @@ _FIELD_CHECKS: dict[str, Callable[[str, Any], Any]] = {
 }
 
 
-class ClientRawResponse:
+class ClientRawResponse(Generic[OutputT]):
     """What an operation returns when called with ``raw=True``, as in azure-batch 14.x.
 
     :ivar output: what the call returns without ``raw``.
@@ -52,8 +53,8 @@ class ClientRawResponse:
     :ivar headers: the response headers, as a dict.
     """
 
-    def __init__(self, output: Any, response: Any, headers: Mapping[str, str]) -> None:
-        self.output = output
+    def __init__(self, output: OutputT, response: Any, headers: Mapping[str, str]) -> None:
+        self.output: OutputT = output
         self.response = response
         self.headers: dict[str, str] = ResponseHeaders(headers)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 import time
 from collections.abc import Iterator, Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, overload
 
 from azure.core import MatchConditions
 from azure.core.paging import ItemPaged
@@ -22,12 +22,13 @@ from azure.core.polling import LROPoller
 from azure.core.rest import HttpResponse, HttpRequest
 from azure.core.tracing.decorator import distributed_trace
 
-from .._legacy import legacy_call_shapes
+from .._legacy import ClientRawResponse, legacy_call_shapes
 from .._protocol import _idempotency as idem
 from .._protocol import _lro
 from .._protocol import _requests as rq
 from .._protocol import _responses as rs
 from .._protocol import _validation as check
+from .._typing import ResultHook
 from ..exceptions import BatchServiceError
 from ..models import (
     CloudJob,
@@ -175,6 +176,29 @@ class JobOperations:
 
     # ---------------------------------------------------------------------------------- operations
 
+    @overload
+    def add(
+        self, job: JobAddParameter | Mapping[str, Any], *, raw: Literal[True], **kwargs: Any
+    ) -> ClientRawResponse[JobWriteResult]: ...
+    @overload
+    def add(
+        self, job: JobAddParameter | Mapping[str, Any], *, cls: ResultHook[JobWriteResult, T], **kwargs: Any
+    ) -> T: ...
+    @overload
+    def add(
+        self,
+        job: JobAddParameter | Mapping[str, Any],
+        *,
+        service_timeout: int | None = ...,
+        client_request_id: str | None = ...,
+        return_client_request_id: bool | None = ...,
+        ocp_date: datetime.datetime | None = ...,
+        if_not_exists: bool = ...,
+        raw: Literal[False] = ...,
+        cls: None = ...,
+        **kwargs: Any,
+    ) -> JobWriteResult: ...
+
     @legacy_call_shapes("job_add_options", opts.JobAddOptions)
     @distributed_trace
     def add(
@@ -187,7 +211,7 @@ class JobOperations:
         ocp_date: datetime.datetime | None = None,
         if_not_exists: bool = False,
         **kwargs: Any,
-    ) -> JobWriteResult:
+    ) -> JobWriteResult | ClientRawResponse[JobWriteResult] | Any:
         """Create a job (``POST /jobs``).
 
         Transient failures are retried. If a retry finds the id taken and an earlier attempt of this
@@ -207,6 +231,31 @@ class JobOperations:
         request = rq.build_add_request(self._target, job, options)
         return self._write(request, rs.parse_add_response, kwargs, "add", if_not_exists=if_not_exists)
 
+    @overload
+    def delete(
+        self, job_id: str, *, raw: Literal[True], **kwargs: Any
+    ) -> ClientRawResponse[JobWriteResult]: ...
+    @overload
+    def delete(self, job_id: str, *, cls: ResultHook[JobWriteResult, T], **kwargs: Any) -> T: ...
+    @overload
+    def delete(
+        self,
+        job_id: str,
+        *,
+        service_timeout: int | None = ...,
+        client_request_id: str | None = ...,
+        return_client_request_id: bool | None = ...,
+        ocp_date: datetime.datetime | None = ...,
+        etag: str | None = ...,
+        match_condition: MatchConditions | None = ...,
+        if_modified_since: datetime.datetime | None = ...,
+        if_unmodified_since: datetime.datetime | None = ...,
+        force: bool | None = ...,
+        raw: Literal[False] = ...,
+        cls: None = ...,
+        **kwargs: Any,
+    ) -> JobWriteResult: ...
+
     @legacy_call_shapes("job_delete_options", opts.JobDeleteOptions)
     @distributed_trace
     def delete(
@@ -223,7 +272,7 @@ class JobOperations:
         if_unmodified_since: datetime.datetime | None = None,
         force: bool | None = None,
         **kwargs: Any,
-    ) -> JobWriteResult:
+    ) -> JobWriteResult | ClientRawResponse[JobWriteResult] | Any:
         """Delete a job and its tasks (``DELETE /jobs/{jobId}``).
 
         The service accepts the request (202) and moves the job to ``deleting``; it disappears later.
@@ -236,6 +285,38 @@ class JobOperations:
         conditions = rq.conditions(etag, match_condition, if_modified_since, if_unmodified_since)
         request = rq.build_delete_request(self._target, job_id, options, conditions, force=force)
         return self._write(request, rs.parse_accepted_response, kwargs, "delete", job_id)
+
+    @overload
+    def disable(
+        self, job_id: str, disable_tasks: DisableJobOption | str, *, raw: Literal[True], **kwargs: Any
+    ) -> ClientRawResponse[JobWriteResult]: ...
+    @overload
+    def disable(
+        self,
+        job_id: str,
+        disable_tasks: DisableJobOption | str,
+        *,
+        cls: ResultHook[JobWriteResult, T],
+        **kwargs: Any,
+    ) -> T: ...
+    @overload
+    def disable(
+        self,
+        job_id: str,
+        disable_tasks: DisableJobOption | str,
+        *,
+        service_timeout: int | None = ...,
+        client_request_id: str | None = ...,
+        return_client_request_id: bool | None = ...,
+        ocp_date: datetime.datetime | None = ...,
+        etag: str | None = ...,
+        match_condition: MatchConditions | None = ...,
+        if_modified_since: datetime.datetime | None = ...,
+        if_unmodified_since: datetime.datetime | None = ...,
+        raw: Literal[False] = ...,
+        cls: None = ...,
+        **kwargs: Any,
+    ) -> JobWriteResult: ...
 
     @legacy_call_shapes("job_disable_options", opts.JobDisableOptions)
     @distributed_trace
@@ -253,7 +334,7 @@ class JobOperations:
         if_modified_since: datetime.datetime | None = None,
         if_unmodified_since: datetime.datetime | None = None,
         **kwargs: Any,
-    ) -> JobWriteResult:
+    ) -> JobWriteResult | ClientRawResponse[JobWriteResult] | Any:
         """Stop scheduling new tasks of a job (``POST /jobs/{jobId}/disable``).
 
         :param job_id: the job's id.
@@ -263,6 +344,30 @@ class JobOperations:
         conditions = rq.conditions(etag, match_condition, if_modified_since, if_unmodified_since)
         request = rq.build_disable_request(self._target, job_id, disable_tasks, options, conditions)
         return self._write(request, rs.parse_accepted_response, kwargs, "disable", job_id)
+
+    @overload
+    def enable(
+        self, job_id: str, *, raw: Literal[True], **kwargs: Any
+    ) -> ClientRawResponse[JobWriteResult]: ...
+    @overload
+    def enable(self, job_id: str, *, cls: ResultHook[JobWriteResult, T], **kwargs: Any) -> T: ...
+    @overload
+    def enable(
+        self,
+        job_id: str,
+        *,
+        service_timeout: int | None = ...,
+        client_request_id: str | None = ...,
+        return_client_request_id: bool | None = ...,
+        ocp_date: datetime.datetime | None = ...,
+        etag: str | None = ...,
+        match_condition: MatchConditions | None = ...,
+        if_modified_since: datetime.datetime | None = ...,
+        if_unmodified_since: datetime.datetime | None = ...,
+        raw: Literal[False] = ...,
+        cls: None = ...,
+        **kwargs: Any,
+    ) -> JobWriteResult: ...
 
     @legacy_call_shapes("job_enable_options", opts.JobEnableOptions)
     @distributed_trace
@@ -279,7 +384,7 @@ class JobOperations:
         if_modified_since: datetime.datetime | None = None,
         if_unmodified_since: datetime.datetime | None = None,
         **kwargs: Any,
-    ) -> JobWriteResult:
+    ) -> JobWriteResult | ClientRawResponse[JobWriteResult] | Any:
         """Resume scheduling tasks of a disabled job (``POST /jobs/{jobId}/enable``).
 
         :param job_id: the job's id.
@@ -288,6 +393,30 @@ class JobOperations:
         conditions = rq.conditions(etag, match_condition, if_modified_since, if_unmodified_since)
         request = rq.build_enable_request(self._target, job_id, options, conditions)
         return self._write(request, rs.parse_accepted_response, kwargs, "enable", job_id)
+
+    @overload
+    def get(self, job_id: str, *, raw: Literal[True], **kwargs: Any) -> ClientRawResponse[CloudJob]: ...
+    @overload
+    def get(self, job_id: str, *, cls: ResultHook[CloudJob, T], **kwargs: Any) -> T: ...
+    @overload
+    def get(
+        self,
+        job_id: str,
+        *,
+        select: str | Sequence[str] | None = ...,
+        expand: str | Sequence[str] | None = ...,
+        service_timeout: int | None = ...,
+        client_request_id: str | None = ...,
+        return_client_request_id: bool | None = ...,
+        ocp_date: datetime.datetime | None = ...,
+        etag: str | None = ...,
+        match_condition: MatchConditions | None = ...,
+        if_modified_since: datetime.datetime | None = ...,
+        if_unmodified_since: datetime.datetime | None = ...,
+        raw: Literal[False] = ...,
+        cls: None = ...,
+        **kwargs: Any,
+    ) -> CloudJob: ...
 
     @legacy_call_shapes("job_get_options", opts.JobGetOptions)
     @distributed_trace
@@ -306,7 +435,7 @@ class JobOperations:
         if_modified_since: datetime.datetime | None = None,
         if_unmodified_since: datetime.datetime | None = None,
         **kwargs: Any,
-    ) -> CloudJob:
+    ) -> CloudJob | ClientRawResponse[CloudJob] | Any:
         """Fetch one job (``GET /jobs/{jobId}``).
 
         :param job_id: the job's id.
@@ -320,6 +449,28 @@ class JobOperations:
         request = rq.build_get_request(self._target, job_id, select, expand, options, conditions)
         return self._call(request, rs.parse_get_response, kwargs, "get")
 
+    @overload
+    def get_task_counts(
+        self, job_id: str, *, raw: Literal[True], **kwargs: Any
+    ) -> ClientRawResponse[TaskCountsResult]: ...
+    @overload
+    def get_task_counts(
+        self, job_id: str, *, cls: ResultHook[TaskCountsResult, T], **kwargs: Any
+    ) -> T: ...
+    @overload
+    def get_task_counts(
+        self,
+        job_id: str,
+        *,
+        service_timeout: int | None = ...,
+        client_request_id: str | None = ...,
+        return_client_request_id: bool | None = ...,
+        ocp_date: datetime.datetime | None = ...,
+        raw: Literal[False] = ...,
+        cls: None = ...,
+        **kwargs: Any,
+    ) -> TaskCountsResult: ...
+
     @legacy_call_shapes("job_get_task_counts_options", opts.JobGetTaskCountsOptions)
     @distributed_trace
     def get_task_counts(
@@ -331,7 +482,7 @@ class JobOperations:
         return_client_request_id: bool | None = None,
         ocp_date: datetime.datetime | None = None,
         **kwargs: Any,
-    ) -> TaskCountsResult:
+    ) -> TaskCountsResult | ClientRawResponse[TaskCountsResult] | Any:
         """Count a job's tasks and task slots by state (``GET /jobs/{jobId}/taskcounts``).
 
         :param job_id: the job's id.
@@ -450,6 +601,43 @@ class JobOperations:
 
         return self._pages(first, rs.parse_preparation_and_release_page, options, kwargs)
 
+    @overload
+    def patch(
+        self,
+        job_id: str,
+        job_patch_parameter: JobPatchParameter | CloudJob | Mapping[str, Any],
+        *,
+        raw: Literal[True],
+        **kwargs: Any,
+    ) -> ClientRawResponse[JobWriteResult]: ...
+    @overload
+    def patch(
+        self,
+        job_id: str,
+        job_patch_parameter: JobPatchParameter | CloudJob | Mapping[str, Any],
+        *,
+        cls: ResultHook[JobWriteResult, T],
+        **kwargs: Any,
+    ) -> T: ...
+    @overload
+    def patch(
+        self,
+        job_id: str,
+        job_patch_parameter: JobPatchParameter | CloudJob | Mapping[str, Any],
+        *,
+        service_timeout: int | None = ...,
+        client_request_id: str | None = ...,
+        return_client_request_id: bool | None = ...,
+        ocp_date: datetime.datetime | None = ...,
+        etag: str | None = ...,
+        match_condition: MatchConditions | None = ...,
+        if_modified_since: datetime.datetime | None = ...,
+        if_unmodified_since: datetime.datetime | None = ...,
+        raw: Literal[False] = ...,
+        cls: None = ...,
+        **kwargs: Any,
+    ) -> JobWriteResult: ...
+
     @legacy_call_shapes("job_patch_options", opts.JobPatchOptions)
     @distributed_trace
     def patch(
@@ -466,7 +654,7 @@ class JobOperations:
         if_modified_since: datetime.datetime | None = None,
         if_unmodified_since: datetime.datetime | None = None,
         **kwargs: Any,
-    ) -> JobWriteResult:
+    ) -> JobWriteResult | ClientRawResponse[JobWriteResult] | Any:
         """Change only the given properties of a job (``PATCH /jobs/{jobId}``).
 
         :param job_id: the job's id.
@@ -477,6 +665,39 @@ class JobOperations:
         conditions = rq.conditions(etag, match_condition, if_modified_since, if_unmodified_since)
         request = rq.build_patch_request(self._target, job_id, job_patch_parameter, options, conditions)
         return self._write(request, rs.parse_update_response, kwargs, "patch", job_id)
+
+    @overload
+    def terminate(
+        self, job_id: str, terminate_reason: str | None = ..., *, raw: Literal[True], **kwargs: Any
+    ) -> ClientRawResponse[JobWriteResult]: ...
+    @overload
+    def terminate(
+        self,
+        job_id: str,
+        terminate_reason: str | None = ...,
+        *,
+        cls: ResultHook[JobWriteResult, T],
+        **kwargs: Any,
+    ) -> T: ...
+    @overload
+    def terminate(
+        self,
+        job_id: str,
+        terminate_reason: str | None = ...,
+        *,
+        service_timeout: int | None = ...,
+        client_request_id: str | None = ...,
+        return_client_request_id: bool | None = ...,
+        ocp_date: datetime.datetime | None = ...,
+        etag: str | None = ...,
+        match_condition: MatchConditions | None = ...,
+        if_modified_since: datetime.datetime | None = ...,
+        if_unmodified_since: datetime.datetime | None = ...,
+        force: bool | None = ...,
+        raw: Literal[False] = ...,
+        cls: None = ...,
+        **kwargs: Any,
+    ) -> JobWriteResult: ...
 
     @legacy_call_shapes("job_terminate_options", opts.JobTerminateOptions)
     @distributed_trace
@@ -495,7 +716,7 @@ class JobOperations:
         if_unmodified_since: datetime.datetime | None = None,
         force: bool | None = None,
         **kwargs: Any,
-    ) -> JobWriteResult:
+    ) -> JobWriteResult | ClientRawResponse[JobWriteResult] | Any:
         """End a job: running tasks are stopped and it moves to ``completed`` (``POST .../terminate``).
 
         :param job_id: the job's id.
@@ -510,6 +731,43 @@ class JobOperations:
             self._target, job_id, terminate_reason, options, conditions, force=force
         )
         return self._write(request, rs.parse_accepted_response, kwargs, "terminate", job_id)
+
+    @overload
+    def update(
+        self,
+        job_id: str,
+        job_update_parameter: JobUpdateParameter | CloudJob | Mapping[str, Any],
+        *,
+        raw: Literal[True],
+        **kwargs: Any,
+    ) -> ClientRawResponse[JobWriteResult]: ...
+    @overload
+    def update(
+        self,
+        job_id: str,
+        job_update_parameter: JobUpdateParameter | CloudJob | Mapping[str, Any],
+        *,
+        cls: ResultHook[JobWriteResult, T],
+        **kwargs: Any,
+    ) -> T: ...
+    @overload
+    def update(
+        self,
+        job_id: str,
+        job_update_parameter: JobUpdateParameter | CloudJob | Mapping[str, Any],
+        *,
+        service_timeout: int | None = ...,
+        client_request_id: str | None = ...,
+        return_client_request_id: bool | None = ...,
+        ocp_date: datetime.datetime | None = ...,
+        etag: str | None = ...,
+        match_condition: MatchConditions | None = ...,
+        if_modified_since: datetime.datetime | None = ...,
+        if_unmodified_since: datetime.datetime | None = ...,
+        raw: Literal[False] = ...,
+        cls: None = ...,
+        **kwargs: Any,
+    ) -> JobWriteResult: ...
 
     @legacy_call_shapes("job_update_options", opts.JobUpdateOptions)
     @distributed_trace
@@ -527,7 +785,7 @@ class JobOperations:
         if_modified_since: datetime.datetime | None = None,
         if_unmodified_since: datetime.datetime | None = None,
         **kwargs: Any,
-    ) -> JobWriteResult:
+    ) -> JobWriteResult | ClientRawResponse[JobWriteResult] | Any:
         """Replace all updatable properties of a job (``PUT /jobs/{jobId}``).
 
         Properties left out return to their defaults (priority 0, no constraints, no metadata, ...);

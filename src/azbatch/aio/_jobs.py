@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, overload
 
 from azure.core import MatchConditions
 from azure.core.async_paging import AsyncItemPaged, AsyncList
@@ -21,12 +21,13 @@ from azure.core.rest import AsyncHttpResponse, HttpRequest
 from azure.core.tracing.decorator import distributed_trace
 from azure.core.tracing.decorator_async import distributed_trace_async
 
-from .._legacy import legacy_call_shapes
+from .._legacy import ClientRawResponse, legacy_call_shapes
 from .._protocol import _idempotency as idem
 from .._protocol import _lro
 from .._protocol import _requests as rq
 from .._protocol import _responses as rs
 from .._protocol import _validation as check
+from .._typing import ResultHook
 from ..exceptions import BatchServiceError
 from ..models import (
     CloudJob,
@@ -174,6 +175,29 @@ class JobOperations:
 
     # ---------------------------------------------------------------------------------- operations
 
+    @overload
+    async def add(
+        self, job: JobAddParameter | Mapping[str, Any], *, raw: Literal[True], **kwargs: Any
+    ) -> ClientRawResponse[JobWriteResult]: ...
+    @overload
+    async def add(
+        self, job: JobAddParameter | Mapping[str, Any], *, cls: ResultHook[JobWriteResult, T], **kwargs: Any
+    ) -> T: ...
+    @overload
+    async def add(
+        self,
+        job: JobAddParameter | Mapping[str, Any],
+        *,
+        service_timeout: int | None = ...,
+        client_request_id: str | None = ...,
+        return_client_request_id: bool | None = ...,
+        ocp_date: datetime.datetime | None = ...,
+        if_not_exists: bool = ...,
+        raw: Literal[False] = ...,
+        cls: None = ...,
+        **kwargs: Any,
+    ) -> JobWriteResult: ...
+
     @legacy_call_shapes("job_add_options", opts.JobAddOptions)
     @distributed_trace_async
     async def add(
@@ -186,7 +210,7 @@ class JobOperations:
         ocp_date: datetime.datetime | None = None,
         if_not_exists: bool = False,
         **kwargs: Any,
-    ) -> JobWriteResult:
+    ) -> JobWriteResult | ClientRawResponse[JobWriteResult] | Any:
         """Create a job (``POST /jobs``).
 
         Transient failures are retried. If a retry finds the id taken and an earlier attempt of this
@@ -206,6 +230,31 @@ class JobOperations:
         request = rq.build_add_request(self._target, job, options)
         return await self._write(request, rs.parse_add_response, kwargs, "add", if_not_exists=if_not_exists)
 
+    @overload
+    async def delete(
+        self, job_id: str, *, raw: Literal[True], **kwargs: Any
+    ) -> ClientRawResponse[JobWriteResult]: ...
+    @overload
+    async def delete(self, job_id: str, *, cls: ResultHook[JobWriteResult, T], **kwargs: Any) -> T: ...
+    @overload
+    async def delete(
+        self,
+        job_id: str,
+        *,
+        service_timeout: int | None = ...,
+        client_request_id: str | None = ...,
+        return_client_request_id: bool | None = ...,
+        ocp_date: datetime.datetime | None = ...,
+        etag: str | None = ...,
+        match_condition: MatchConditions | None = ...,
+        if_modified_since: datetime.datetime | None = ...,
+        if_unmodified_since: datetime.datetime | None = ...,
+        force: bool | None = ...,
+        raw: Literal[False] = ...,
+        cls: None = ...,
+        **kwargs: Any,
+    ) -> JobWriteResult: ...
+
     @legacy_call_shapes("job_delete_options", opts.JobDeleteOptions)
     @distributed_trace_async
     async def delete(
@@ -222,7 +271,7 @@ class JobOperations:
         if_unmodified_since: datetime.datetime | None = None,
         force: bool | None = None,
         **kwargs: Any,
-    ) -> JobWriteResult:
+    ) -> JobWriteResult | ClientRawResponse[JobWriteResult] | Any:
         """Delete a job and its tasks (``DELETE /jobs/{jobId}``).
 
         The service accepts the request (202) and moves the job to ``deleting``; it disappears later.
@@ -235,6 +284,38 @@ class JobOperations:
         conditions = rq.conditions(etag, match_condition, if_modified_since, if_unmodified_since)
         request = rq.build_delete_request(self._target, job_id, options, conditions, force=force)
         return await self._write(request, rs.parse_accepted_response, kwargs, "delete", job_id)
+
+    @overload
+    async def disable(
+        self, job_id: str, disable_tasks: DisableJobOption | str, *, raw: Literal[True], **kwargs: Any
+    ) -> ClientRawResponse[JobWriteResult]: ...
+    @overload
+    async def disable(
+        self,
+        job_id: str,
+        disable_tasks: DisableJobOption | str,
+        *,
+        cls: ResultHook[JobWriteResult, T],
+        **kwargs: Any,
+    ) -> T: ...
+    @overload
+    async def disable(
+        self,
+        job_id: str,
+        disable_tasks: DisableJobOption | str,
+        *,
+        service_timeout: int | None = ...,
+        client_request_id: str | None = ...,
+        return_client_request_id: bool | None = ...,
+        ocp_date: datetime.datetime | None = ...,
+        etag: str | None = ...,
+        match_condition: MatchConditions | None = ...,
+        if_modified_since: datetime.datetime | None = ...,
+        if_unmodified_since: datetime.datetime | None = ...,
+        raw: Literal[False] = ...,
+        cls: None = ...,
+        **kwargs: Any,
+    ) -> JobWriteResult: ...
 
     @legacy_call_shapes("job_disable_options", opts.JobDisableOptions)
     @distributed_trace_async
@@ -252,7 +333,7 @@ class JobOperations:
         if_modified_since: datetime.datetime | None = None,
         if_unmodified_since: datetime.datetime | None = None,
         **kwargs: Any,
-    ) -> JobWriteResult:
+    ) -> JobWriteResult | ClientRawResponse[JobWriteResult] | Any:
         """Stop scheduling new tasks of a job (``POST /jobs/{jobId}/disable``).
 
         :param job_id: the job's id.
@@ -262,6 +343,30 @@ class JobOperations:
         conditions = rq.conditions(etag, match_condition, if_modified_since, if_unmodified_since)
         request = rq.build_disable_request(self._target, job_id, disable_tasks, options, conditions)
         return await self._write(request, rs.parse_accepted_response, kwargs, "disable", job_id)
+
+    @overload
+    async def enable(
+        self, job_id: str, *, raw: Literal[True], **kwargs: Any
+    ) -> ClientRawResponse[JobWriteResult]: ...
+    @overload
+    async def enable(self, job_id: str, *, cls: ResultHook[JobWriteResult, T], **kwargs: Any) -> T: ...
+    @overload
+    async def enable(
+        self,
+        job_id: str,
+        *,
+        service_timeout: int | None = ...,
+        client_request_id: str | None = ...,
+        return_client_request_id: bool | None = ...,
+        ocp_date: datetime.datetime | None = ...,
+        etag: str | None = ...,
+        match_condition: MatchConditions | None = ...,
+        if_modified_since: datetime.datetime | None = ...,
+        if_unmodified_since: datetime.datetime | None = ...,
+        raw: Literal[False] = ...,
+        cls: None = ...,
+        **kwargs: Any,
+    ) -> JobWriteResult: ...
 
     @legacy_call_shapes("job_enable_options", opts.JobEnableOptions)
     @distributed_trace_async
@@ -278,7 +383,7 @@ class JobOperations:
         if_modified_since: datetime.datetime | None = None,
         if_unmodified_since: datetime.datetime | None = None,
         **kwargs: Any,
-    ) -> JobWriteResult:
+    ) -> JobWriteResult | ClientRawResponse[JobWriteResult] | Any:
         """Resume scheduling tasks of a disabled job (``POST /jobs/{jobId}/enable``).
 
         :param job_id: the job's id.
@@ -287,6 +392,30 @@ class JobOperations:
         conditions = rq.conditions(etag, match_condition, if_modified_since, if_unmodified_since)
         request = rq.build_enable_request(self._target, job_id, options, conditions)
         return await self._write(request, rs.parse_accepted_response, kwargs, "enable", job_id)
+
+    @overload
+    async def get(self, job_id: str, *, raw: Literal[True], **kwargs: Any) -> ClientRawResponse[CloudJob]: ...
+    @overload
+    async def get(self, job_id: str, *, cls: ResultHook[CloudJob, T], **kwargs: Any) -> T: ...
+    @overload
+    async def get(
+        self,
+        job_id: str,
+        *,
+        select: str | Sequence[str] | None = ...,
+        expand: str | Sequence[str] | None = ...,
+        service_timeout: int | None = ...,
+        client_request_id: str | None = ...,
+        return_client_request_id: bool | None = ...,
+        ocp_date: datetime.datetime | None = ...,
+        etag: str | None = ...,
+        match_condition: MatchConditions | None = ...,
+        if_modified_since: datetime.datetime | None = ...,
+        if_unmodified_since: datetime.datetime | None = ...,
+        raw: Literal[False] = ...,
+        cls: None = ...,
+        **kwargs: Any,
+    ) -> CloudJob: ...
 
     @legacy_call_shapes("job_get_options", opts.JobGetOptions)
     @distributed_trace_async
@@ -305,7 +434,7 @@ class JobOperations:
         if_modified_since: datetime.datetime | None = None,
         if_unmodified_since: datetime.datetime | None = None,
         **kwargs: Any,
-    ) -> CloudJob:
+    ) -> CloudJob | ClientRawResponse[CloudJob] | Any:
         """Fetch one job (``GET /jobs/{jobId}``).
 
         :param job_id: the job's id.
@@ -319,6 +448,28 @@ class JobOperations:
         request = rq.build_get_request(self._target, job_id, select, expand, options, conditions)
         return await self._call(request, rs.parse_get_response, kwargs, "get")
 
+    @overload
+    async def get_task_counts(
+        self, job_id: str, *, raw: Literal[True], **kwargs: Any
+    ) -> ClientRawResponse[TaskCountsResult]: ...
+    @overload
+    async def get_task_counts(
+        self, job_id: str, *, cls: ResultHook[TaskCountsResult, T], **kwargs: Any
+    ) -> T: ...
+    @overload
+    async def get_task_counts(
+        self,
+        job_id: str,
+        *,
+        service_timeout: int | None = ...,
+        client_request_id: str | None = ...,
+        return_client_request_id: bool | None = ...,
+        ocp_date: datetime.datetime | None = ...,
+        raw: Literal[False] = ...,
+        cls: None = ...,
+        **kwargs: Any,
+    ) -> TaskCountsResult: ...
+
     @legacy_call_shapes("job_get_task_counts_options", opts.JobGetTaskCountsOptions)
     @distributed_trace_async
     async def get_task_counts(
@@ -330,7 +481,7 @@ class JobOperations:
         return_client_request_id: bool | None = None,
         ocp_date: datetime.datetime | None = None,
         **kwargs: Any,
-    ) -> TaskCountsResult:
+    ) -> TaskCountsResult | ClientRawResponse[TaskCountsResult] | Any:
         """Count a job's tasks and task slots by state (``GET /jobs/{jobId}/taskcounts``).
 
         :param job_id: the job's id.
@@ -449,6 +600,43 @@ class JobOperations:
 
         return self._pages(first, rs.parse_preparation_and_release_page, options, kwargs)
 
+    @overload
+    async def patch(
+        self,
+        job_id: str,
+        job_patch_parameter: JobPatchParameter | CloudJob | Mapping[str, Any],
+        *,
+        raw: Literal[True],
+        **kwargs: Any,
+    ) -> ClientRawResponse[JobWriteResult]: ...
+    @overload
+    async def patch(
+        self,
+        job_id: str,
+        job_patch_parameter: JobPatchParameter | CloudJob | Mapping[str, Any],
+        *,
+        cls: ResultHook[JobWriteResult, T],
+        **kwargs: Any,
+    ) -> T: ...
+    @overload
+    async def patch(
+        self,
+        job_id: str,
+        job_patch_parameter: JobPatchParameter | CloudJob | Mapping[str, Any],
+        *,
+        service_timeout: int | None = ...,
+        client_request_id: str | None = ...,
+        return_client_request_id: bool | None = ...,
+        ocp_date: datetime.datetime | None = ...,
+        etag: str | None = ...,
+        match_condition: MatchConditions | None = ...,
+        if_modified_since: datetime.datetime | None = ...,
+        if_unmodified_since: datetime.datetime | None = ...,
+        raw: Literal[False] = ...,
+        cls: None = ...,
+        **kwargs: Any,
+    ) -> JobWriteResult: ...
+
     @legacy_call_shapes("job_patch_options", opts.JobPatchOptions)
     @distributed_trace_async
     async def patch(
@@ -465,7 +653,7 @@ class JobOperations:
         if_modified_since: datetime.datetime | None = None,
         if_unmodified_since: datetime.datetime | None = None,
         **kwargs: Any,
-    ) -> JobWriteResult:
+    ) -> JobWriteResult | ClientRawResponse[JobWriteResult] | Any:
         """Change only the given properties of a job (``PATCH /jobs/{jobId}``).
 
         :param job_id: the job's id.
@@ -476,6 +664,39 @@ class JobOperations:
         conditions = rq.conditions(etag, match_condition, if_modified_since, if_unmodified_since)
         request = rq.build_patch_request(self._target, job_id, job_patch_parameter, options, conditions)
         return await self._write(request, rs.parse_update_response, kwargs, "patch", job_id)
+
+    @overload
+    async def terminate(
+        self, job_id: str, terminate_reason: str | None = ..., *, raw: Literal[True], **kwargs: Any
+    ) -> ClientRawResponse[JobWriteResult]: ...
+    @overload
+    async def terminate(
+        self,
+        job_id: str,
+        terminate_reason: str | None = ...,
+        *,
+        cls: ResultHook[JobWriteResult, T],
+        **kwargs: Any,
+    ) -> T: ...
+    @overload
+    async def terminate(
+        self,
+        job_id: str,
+        terminate_reason: str | None = ...,
+        *,
+        service_timeout: int | None = ...,
+        client_request_id: str | None = ...,
+        return_client_request_id: bool | None = ...,
+        ocp_date: datetime.datetime | None = ...,
+        etag: str | None = ...,
+        match_condition: MatchConditions | None = ...,
+        if_modified_since: datetime.datetime | None = ...,
+        if_unmodified_since: datetime.datetime | None = ...,
+        force: bool | None = ...,
+        raw: Literal[False] = ...,
+        cls: None = ...,
+        **kwargs: Any,
+    ) -> JobWriteResult: ...
 
     @legacy_call_shapes("job_terminate_options", opts.JobTerminateOptions)
     @distributed_trace_async
@@ -494,7 +715,7 @@ class JobOperations:
         if_unmodified_since: datetime.datetime | None = None,
         force: bool | None = None,
         **kwargs: Any,
-    ) -> JobWriteResult:
+    ) -> JobWriteResult | ClientRawResponse[JobWriteResult] | Any:
         """End a job: running tasks are stopped and it moves to ``completed`` (``POST .../terminate``).
 
         :param job_id: the job's id.
@@ -509,6 +730,43 @@ class JobOperations:
             self._target, job_id, terminate_reason, options, conditions, force=force
         )
         return await self._write(request, rs.parse_accepted_response, kwargs, "terminate", job_id)
+
+    @overload
+    async def update(
+        self,
+        job_id: str,
+        job_update_parameter: JobUpdateParameter | CloudJob | Mapping[str, Any],
+        *,
+        raw: Literal[True],
+        **kwargs: Any,
+    ) -> ClientRawResponse[JobWriteResult]: ...
+    @overload
+    async def update(
+        self,
+        job_id: str,
+        job_update_parameter: JobUpdateParameter | CloudJob | Mapping[str, Any],
+        *,
+        cls: ResultHook[JobWriteResult, T],
+        **kwargs: Any,
+    ) -> T: ...
+    @overload
+    async def update(
+        self,
+        job_id: str,
+        job_update_parameter: JobUpdateParameter | CloudJob | Mapping[str, Any],
+        *,
+        service_timeout: int | None = ...,
+        client_request_id: str | None = ...,
+        return_client_request_id: bool | None = ...,
+        ocp_date: datetime.datetime | None = ...,
+        etag: str | None = ...,
+        match_condition: MatchConditions | None = ...,
+        if_modified_since: datetime.datetime | None = ...,
+        if_unmodified_since: datetime.datetime | None = ...,
+        raw: Literal[False] = ...,
+        cls: None = ...,
+        **kwargs: Any,
+    ) -> JobWriteResult: ...
 
     @legacy_call_shapes("job_update_options", opts.JobUpdateOptions)
     @distributed_trace_async
@@ -526,7 +784,7 @@ class JobOperations:
         if_modified_since: datetime.datetime | None = None,
         if_unmodified_since: datetime.datetime | None = None,
         **kwargs: Any,
-    ) -> JobWriteResult:
+    ) -> JobWriteResult | ClientRawResponse[JobWriteResult] | Any:
         """Replace all updatable properties of a job (``PUT /jobs/{jobId}``).
 
         Properties left out return to their defaults (priority 0, no constraints, no metadata, ...);
