@@ -36,6 +36,12 @@ FILES = [
         (ROOT / "src/azbatch/aio" / name, ROOT / "src/azbatch/_sync" / name, [])
         for name in ("_client.py", "_jobs.py", "_lro.py")
     ),
+    # The bulk helpers run jobs side by side: asyncio tasks there, a thread pool here (azbatch._bounded).
+    (
+        ROOT / "src/azbatch/aio/_lifecycle.py",
+        ROOT / "src/azbatch/_sync/_lifecycle.py",
+        [("run_bounded_async", "run_bounded")],
+    ),
     (
         ROOT / "src/azbatch/transports/_httpx_async.py",
         ROOT / "src/azbatch/transports/_httpx_sync.py",
@@ -46,6 +52,7 @@ FILES = [
         for name in (
             "conftest.py",
             "test_errors.py",
+            "test_lifecycle.py",
             "test_lro.py",
             "test_operations.py",
             "test_paging.py",

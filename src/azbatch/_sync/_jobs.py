@@ -25,6 +25,7 @@ from .._protocol import _lro
 from .._protocol import _requests as rq
 from .._protocol import _responses as rs
 from .._protocol import _validation as check
+from ..filters import Filter
 from ..models import (
     CloudJob,
     DisableJobOption,
@@ -36,6 +37,7 @@ from ..models import (
     TaskCountsResult,
 )
 from ..models import _options as opts
+from ._lifecycle import JobLifecycleMixin
 from ._lro import JobStatePolling
 
 __all__ = ["JobOperations"]
@@ -44,7 +46,7 @@ T = TypeVar("T")
 ItemT = TypeVar("ItemT")
 
 
-class JobOperations:
+class JobOperations(JobLifecycleMixin):
     """The 12 operations of the Batch job API. Reach it as ``client.jobs`` (or ``client.job``).
 
     Every operation accepts these keyword options:
@@ -281,7 +283,7 @@ class JobOperations:
     def list(
         self,
         *,
-        filter: str | None = None,
+        filter: str | Filter | None = None,
         select: str | Sequence[str] | None = None,
         expand: str | Sequence[str] | None = None,
         max_results: int | None = None,
@@ -315,7 +317,7 @@ class JobOperations:
         self,
         job_schedule_id: str,
         *,
-        filter: str | None = None,
+        filter: str | Filter | None = None,
         select: str | Sequence[str] | None = None,
         expand: str | Sequence[str] | None = None,
         max_results: int | None = None,
@@ -355,7 +357,7 @@ class JobOperations:
         self,
         job_id: str,
         *,
-        filter: str | None = None,
+        filter: str | Filter | None = None,
         select: str | Sequence[str] | None = None,
         max_results: int | None = None,
         service_timeout: int | None = None,

@@ -1,0 +1,1 @@
+"""Lifecycle helpers against the emulator."""
