@@ -7,7 +7,7 @@ Hand-written (not wire definitions). ``JobSnapshot`` is one look at a job while 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 from ._generated import CloudJob, TaskCounts
@@ -27,8 +27,8 @@ class JobSnapshot:
     """The job's id."""
     state: str | None
     """The job's state (a :class:`~azbatch.models.JobState` value; an unknown newer state stays a str)."""
-    job: CloudJob | None
-    """The job as fetched on this look."""
+    job: CloudJob | None = field(repr=False)
+    """The job as fetched on this look (left out of the repr: it is long)."""
     task_counts: TaskCounts | None = None
     """The job's task counts, when the wait asks for them (``wait_for_completion`` does)."""
     polls: int = 1
