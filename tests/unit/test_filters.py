@@ -95,9 +95,17 @@ def test_datetime_literals_are_utc_with_trimmed_fractions() -> None:
     naive = datetime.datetime(2024, 5, 1, 10, 20, 30)
     assert quote(naive) == "DateTime'2024-05-01T10:20:30Z'"  # naive is taken as UTC
     plus_two = datetime.timezone(datetime.timedelta(hours=2))
-    assert quote(datetime.datetime(2024, 5, 1, 12, 20, 30, tzinfo=plus_two)) == "DateTime'2024-05-01T10:20:30Z'"
-    assert quote(datetime.datetime(2024, 5, 1, 0, 0, 0, 500000, tzinfo=UTC)) == "DateTime'2024-05-01T00:00:00.5Z'"
-    assert quote(datetime.datetime(2024, 5, 1, 0, 0, 0, 123, tzinfo=UTC)) == "DateTime'2024-05-01T00:00:00.000123Z'"
+    assert (
+        quote(datetime.datetime(2024, 5, 1, 12, 20, 30, tzinfo=plus_two)) == "DateTime'2024-05-01T10:20:30Z'"
+    )
+    assert (
+        quote(datetime.datetime(2024, 5, 1, 0, 0, 0, 500000, tzinfo=UTC))
+        == "DateTime'2024-05-01T00:00:00.5Z'"
+    )
+    assert (
+        quote(datetime.datetime(2024, 5, 1, 0, 0, 0, 123, tzinfo=UTC))
+        == "DateTime'2024-05-01T00:00:00.000123Z'"
+    )
 
 
 # -------------------------------------------------------------------------------------------- mistakes
@@ -139,7 +147,11 @@ def test_not_is_refused_because_the_service_has_none() -> None:
         (lambda: F.job_preparation_task_execution_info.exit_code == "0", TypeError, "int, not str"),
         (lambda: F.state == "running", ValueError, "'running' is not a value of 'state'"),
         (lambda: F.state > "active", ValueError, "'state' cannot be compared with 'gt'"),
-        (lambda: F.creation_time.startswith("2024"), ValueError, "startswith cannot be used on 'creationTime'"),
+        (
+            lambda: F.creation_time.startswith("2024"),
+            ValueError,
+            "startswith cannot be used on 'creationTime'",
+        ),
         (lambda: F.id.startswith(3), TypeError, "str prefix"),
     ],
 )
@@ -164,7 +176,7 @@ def test_render_checks_the_listing() -> None:
     assert nodes_only.render("preparation_and_release_task_status") == "nodeId eq 'tvm-1'"
     with pytest.raises(ValueError, match="'nodeId', which jobs listings cannot filter on"):
         (jobs_only & nodes_only).render("jobs")
-    with pytest.raises(ValueError, match="'state'.*preparation_and_release_task_status"):
+    with pytest.raises(ValueError, match=r"'state'.*preparation_and_release_task_status"):
         jobs_only.render("preparation_and_release_task_status")
     with pytest.raises(ValueError, match="did you mean 'poolId'"):
         (F.execution_info.pool_id == "p").render("preparation_and_release_task_status")
@@ -179,7 +191,7 @@ def test_an_operator_one_listing_refuses_is_refused_there() -> None:
     from azbatch.filters import _Condition
 
     assert isinstance(expr, _Condition)
-    with pytest.raises(ValueError, match="'startswith' on 'id'.*allowed: eq"):
+    with pytest.raises(ValueError, match=r"'startswith' on 'id'.*allowed: eq"):
         expr._check("jobs", narrow)
 
 
