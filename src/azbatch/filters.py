@@ -28,7 +28,16 @@ from typing import NoReturn
 
 from .models import JobPreparationTaskState, JobReleaseTaskState, JobState, TaskExecutionResult
 
-__all__ = ["LISTINGS", "F", "Filter", "FilterFields", "Property", "quote"]
+__all__ = [
+    "LISTINGS",
+    "ExecutionInfoFields",
+    "F",
+    "Filter",
+    "FilterFields",
+    "Property",
+    "TaskExecutionInfoFields",
+    "quote",
+]
 
 _ORDERED = frozenset({"eq", "ne", "gt", "ge", "lt", "le"})
 _EQUALITY = frozenset({"eq", "ne"})

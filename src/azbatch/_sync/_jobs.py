@@ -295,7 +295,8 @@ class JobOperations(JobLifecycleMixin):
     ) -> ItemPaged[CloudJob]:
         """List the account's jobs, page by page as the caller iterates (``GET /jobs``).
 
-        :keyword filter: an OData filter such as ``"state eq 'active'"``.
+        :keyword filter: an OData filter such as ``"state eq 'active'"``, or an :mod:`azbatch.filters`
+            expression (checked against this listing before anything is sent).
         :keyword select: property names to return.
         :keyword expand: ``"stats"`` to include statistics.
         :keyword max_results: page size, 1 to 1000 (the service's default is 1000).
@@ -330,7 +331,8 @@ class JobOperations(JobLifecycleMixin):
         """List the jobs a job schedule created (``GET /jobschedules/{jobScheduleId}/jobs``).
 
         :param job_schedule_id: the schedule's id.
-        :keyword filter: an OData filter such as ``"state eq 'active'"``.
+        :keyword filter: an OData filter such as ``"state eq 'active'"``, or an :mod:`azbatch.filters`
+            expression (checked against this listing before anything is sent).
         :keyword select: property names to return.
         :keyword expand: ``"stats"`` to include statistics.
         :keyword max_results: page size, 1 to 1000.
@@ -371,7 +373,8 @@ class JobOperations(JobLifecycleMixin):
         (``GET /jobs/{jobId}/jobpreparationandreleasetaskstatus``.)
 
         :param job_id: the job's id.
-        :keyword filter: an OData filter such as ``"nodeId eq 'tvm-1'"``.
+        :keyword filter: an OData filter such as ``"nodeId eq 'tvm-1'"``, or an :mod:`azbatch.filters`
+            expression (checked against this listing before anything is sent).
         :keyword select: property names to return.
         :keyword max_results: page size, 1 to 1000.
         :raises ~azbatch.exceptions.BatchConflictError: the job has neither task (when iterated).
