@@ -67,9 +67,8 @@ async def main() -> None:
         done = await client.jobs.wait_for_completion(
             first, timeout=120, polling_interval=0.2, on_progress=show
         )
-        print(
-            f"{first} completed: {done.job.execution_info.terminate_reason if done.job and done.job.execution_info else ''}"
-        )
+        info = done.job.execution_info if done.job is not None else None
+        print(f"{first} is {done.state} (reason {info.terminate_reason if info else None!r})")
 
         # Bulk: a typed filter picks the jobs; throttling is backed off and retried; each job is reported.
         still_active = F.id.startswith(prefix) & (F.state == JobState.ACTIVE)
