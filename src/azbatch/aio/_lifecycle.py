@@ -165,15 +165,16 @@ class JobLifecycleMixin:
             except BatchResourceNotFoundError:
                 raise BatchJobStateError(job_id, operation, None, wanted) from None
             now = self._lifecycle_clock()
-            snapshot = JobSnapshot(job_id, job.state, job, counts, polls, now - started)
+            # A job without a state (never seen, but the field is optional) is judged as unknown, not gone.
+            state = job.state if job.state is not None else ""
+            snapshot = JobSnapshot(job_id, state, job, counts, polls, now - started)
             if on_progress is not None:
                 on_progress(snapshot)
             verdict = judge(snapshot)
             if verdict == "Succeeded":
                 return snapshot
             if verdict == "Failed":
-                state = None if snapshot.state is None else str(snapshot.state)
-                raise BatchJobStateError(job_id, operation, state, wanted)
+                raise BatchJobStateError(job_id, operation, str(state), wanted)
             pause = interval
             if timeout is not None:
                 left = started + timeout - self._lifecycle_clock()
