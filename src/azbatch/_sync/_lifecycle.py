@@ -447,7 +447,7 @@ class JobLifecycleMixin:
         if on_progress is not None and not callable(on_progress):
             raise TypeError(f"on_progress must be callable, not {type(on_progress).__name__}")
         if ids is None:
-            rq.build_list_request(ops._target, filter)  # check the filter against the listing now
+            # list() checks the filter when called; a listing that fails raises before any job changed.
             ids = [job.id for job in ops.list(filter=filter, select="id") if job.id is not None]
         gate = rules.ThrottleGate()
 
