@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
+from pytest_httpx import HTTPXMock
 
 from azbatch.aio import BatchClient
 from azbatch.emulator import BatchEmulator
@@ -24,6 +25,8 @@ from azbatch.exceptions import (
 from azbatch.filters import F
 from azbatch.models import BulkOutcome, BulkStatus, JobSnapshot, JobState
 
+from .conftest import ENDPOINT, ClientFactory, batch_error
+
 
 class FakeTime:
     """Stands in for the helpers' sleep and clock: sleeping only moves the clock and is recorded.
@@ -31,11 +34,12 @@ class FakeTime:
     The emulator's clock follows it, so its state transitions take fake time too.
     """
 
-    def __init__(self, emu: BatchEmulator) -> None:
+    def __init__(self, emu: BatchEmulator | None = None) -> None:
         self.now = 0.0
         self.sleeps: list[float] = []
-        start = emu.store.clock()
-        emu.store.clock = lambda: start + int(self.now * 10_000_000)
+        if emu is not None:
+            start = emu.store.clock()
+            emu.store.clock = lambda: start + int(self.now * 10_000_000)
 
     async def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
@@ -516,3 +520,23 @@ async def test_bulk_arguments_are_checked_before_any_request(
         await call(batch.jobs)
     assert emu.request_log.count() == 0
     assert emu.store.job_ids() == ["a"]
+
+
+async def test_the_active_job_quota_is_waited_out_like_throttling(
+    make_client: ClientFactory, httpx_mock: HTTPXMock
+) -> None:
+    # The emulator has no quotas; the service answers 409 ActiveJobAndScheduleQuotaReached.
+    url = f"{ENDPOINT}/jobs/job-1/enable?api-version=2024-02-01.19.0"
+    quota = batch_error("ActiveJobAndScheduleQuotaReached", "The quota was reached.")
+    httpx_mock.add_response(method="POST", url=url, status_code=409, json=quota)
+    httpx_mock.add_response(method="POST", url=url, status_code=409, json=quota, headers={"Retry-After": "3"})
+    httpx_mock.add_response(method="POST", url=url, status_code=202)
+    fake = FakeTime()
+    async with make_client(retry_total=0) as client:
+        client.jobs._lifecycle_sleep = fake.sleep  # type: ignore[method-assign]
+        client.jobs._lifecycle_clock = fake.clock  # type: ignore[method-assign]
+        result = await client.jobs.enable_many(["job-1"], retry_delay=1)
+    assert result.succeeded == ["job-1"]
+    assert next(iter(result)).attempts == 3
+    assert fake.sleeps == [1.0, 3.0]  # 1 s, then the longer Retry-After instead of 2 s
+    assert [r.method for r in httpx_mock.get_requests()] == ["POST", "POST", "POST"]
