@@ -8,6 +8,7 @@ Sleeps and the clock of the helpers are replaced by a fake that records the wait
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -461,16 +462,26 @@ async def test_concurrency_is_bounded(emu: BatchEmulator, batch: BatchClient) ->
     seed(emu, *ids)
     original = batch.jobs.delete
     running, peak = 0, 0
+    lock = threading.Lock()  # the sync twin of this test counts from several threads
+
+    def enter() -> None:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+
+    def leave() -> None:
+        nonlocal running
+        with lock:
+            running -= 1
 
     async def counting_delete(job_id: str, **kwargs: Any) -> Any:
-        nonlocal running, peak
-        running += 1
-        peak = max(peak, running)
+        enter()
         try:
             await asyncio.sleep(0.001)
             return await original(job_id, **kwargs)
         finally:
-            running -= 1
+            leave()
 
     batch.jobs.delete = counting_delete  # type: ignore[method-assign]
     result = await batch.jobs.delete_many(ids, max_concurrency=3)

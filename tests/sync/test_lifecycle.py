@@ -10,6 +10,7 @@ Sleeps and the clock of the helpers are replaced by a fake that records the wait
 from __future__ import annotations
 
 import time
+import threading
 from collections.abc import Iterator, Callable
 from typing import Any
 
@@ -463,16 +464,26 @@ def test_concurrency_is_bounded(emu: BatchEmulator, batch: BatchClient) -> None:
     seed(emu, *ids)
     original = batch.jobs.delete
     running, peak = 0, 0
+    lock = threading.Lock()  # the sync twin of this test counts from several threads
+
+    def enter() -> None:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+
+    def leave() -> None:
+        nonlocal running
+        with lock:
+            running -= 1
 
     def counting_delete(job_id: str, **kwargs: Any) -> Any:
-        nonlocal running, peak
-        running += 1
-        peak = max(peak, running)
+        enter()
         try:
             time.sleep(0.001)
             return original(job_id, **kwargs)
         finally:
-            running -= 1
+            leave()
 
     batch.jobs.delete = counting_delete  # type: ignore[method-assign]
     result = batch.jobs.delete_many(ids, max_concurrency=3)
