@@ -11,6 +11,7 @@ import asyncio
 import threading
 from collections.abc import AsyncIterator, Callable
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from pytest_httpx import HTTPXMock
@@ -288,7 +289,10 @@ async def test_exists_sends_one_small_request(emu: BatchEmulator, batch: BatchCl
     assert await batch.jobs.exists("job-1", raw_request_hook=hook) is True
     assert await batch.jobs.exists("job-2", raw_request_hook=hook) is False
     assert len(urls) == 2
-    assert all("%24select=id" in url or "$select=id" in url for url in urls)
+    for url in urls:
+        query = parse_qs(urlsplit(url).query)
+        assert query["$select"] == ["id"]
+        assert set(query) == {"api-version", "$select"}
 
 
 async def test_exists_raises_other_errors(emu: BatchEmulator, batch: BatchClient) -> None:
