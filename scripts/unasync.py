@@ -32,15 +32,25 @@ HTTPX_WORDS = [
 
 # (async source, generated sync file, extra word substitutions): the client, the httpx transport and
 # the client's test suite.
-def _sources(folder: str) -> list[str]:
-    """Every module of ``folder`` but ``__init__.py``: a new async file gets its sync twin unasked."""
-    return sorted(p.name for p in (ROOT / folder).glob("*.py") if p.name != "__init__.py")
+def _sources(folder: str, *, besides: tuple[str, ...] = ()) -> list[str]:
+    """Every module of ``folder`` but ``__init__.py``: a new async file gets its sync twin unasked.
+
+    ``besides`` names the files that have an entry of their own (with extra substitutions).
+    """
+    skip = {"__init__.py", *besides}
+    return sorted(p.name for p in (ROOT / folder).glob("*.py") if p.name not in skip)
 
 
 FILES = [
     *(
         (ROOT / "src/azbatch/aio" / name, ROOT / "src/azbatch/_sync" / name, [])
-        for name in _sources("src/azbatch/aio")
+        for name in _sources("src/azbatch/aio", besides=("_lifecycle.py",))
+    ),
+    # The bulk helpers run jobs side by side: asyncio tasks there, a thread pool here (azbatch._bounded).
+    (
+        ROOT / "src/azbatch/aio/_lifecycle.py",
+        ROOT / "src/azbatch/_sync/_lifecycle.py",
+        [("run_bounded_async", "run_bounded")],
     ),
     (
         ROOT / "src/azbatch/transports/_httpx_async.py",

@@ -7,6 +7,7 @@ import sys
 
 import azbatch
 import azbatch.aio
+import azbatch.filters
 import azbatch.models
 
 
@@ -22,6 +23,7 @@ def test_top_level_exports() -> None:
             "BatchResourceNotFoundError",
             "BatchResourceNotModifiedError",
             "BatchServiceError",
+            "BatchWaitTimeoutError",
             "ClientRawResponse",
             "JobOperations",
             "JobWriteResult",
@@ -37,8 +39,21 @@ def test_aio_exports() -> None:
     assert sorted(azbatch.aio.__all__) == ["BatchClient", "JobOperations"]
 
 
+def test_filters_exports() -> None:
+    assert sorted(azbatch.filters.__all__) == [
+        "ExecutionInfoFields",
+        "F",
+        "Filter",
+        "FilterFields",
+        "LISTINGS",
+        "Property",
+        "TaskExecutionInfoFields",
+        "quote",
+    ]
+
+
 def test_every_public_name_has_a_docstring() -> None:
-    for module in (azbatch, azbatch.aio, azbatch.models):
+    for module in (azbatch, azbatch.aio, azbatch.models, azbatch.filters):
         for name in module.__all__:
             value = getattr(module, name)
             if isinstance(value, type) or callable(value):
@@ -59,6 +74,10 @@ def test_seed_names_exist() -> None:
         "BatchError",
         "JobListOptions",
         "JobAddOptions",
+        "JobSnapshot",
+        "BulkResult",
+        "BulkOutcome",
+        "BulkStatus",
     ):
         assert name in azbatch.models.__all__
 

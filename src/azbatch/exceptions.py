@@ -31,7 +31,7 @@ from azure.core.exceptions import (
 from ._constants import HEADER_CLIENT_REQUEST_ID, HEADER_REQUEST_ID
 from ._protocol._version_gate import ApiVersionError
 from ._redact import excerpt, mask_text
-from .models import BatchError, BatchErrorDetail
+from .models import BatchError, BatchErrorDetail, JobSnapshot
 
 __all__ = [
     "ApiVersionError",
@@ -46,6 +46,7 @@ __all__ = [
     "BatchResourceNotFoundError",
     "BatchResourceNotModifiedError",
     "BatchServiceError",
+    "BatchWaitTimeoutError",
     "ErrorText",
     "error_from_response",
 ]
@@ -314,3 +315,22 @@ def _batch_error_model(response: Any) -> BatchError | None:
     if isinstance(data, dict) and ("code" in data or "message" in data):
         return BatchError._from_wire(data)
     return None
+
+
+class BatchWaitTimeoutError(AzureError, TimeoutError):
+    """A wait for a job (``wait_for_state``, ``wait_for_completion``) ran out of time.
+
+    Also a builtin ``TimeoutError``. ``last`` is the last :class:`~azbatch.models.JobSnapshot` seen
+    (``None`` if not even one look finished); ``state`` and ``task_counts`` are taken from it.
+    """
+
+    def __init__(self, job_id: str, waited_for: str, timeout: float, last: JobSnapshot | None) -> None:
+        state = last.state if last is not None else None
+        seen = "nothing was seen yet" if last is None else f"it was last seen {state!r}"
+        super().__init__(f"job {job_id!r} did not become {waited_for} within {timeout:g} s; {seen}")
+        self.job_id = job_id
+        self.waited_for = waited_for
+        self.timeout = timeout
+        self.last = last
+        self.state = state
+        self.task_counts = last.task_counts if last is not None else None

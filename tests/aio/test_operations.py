@@ -171,7 +171,9 @@ def _respond(httpx_mock: HTTPXMock, op: Op, headers: dict[str, str] | None = Non
 def test_table_covers_the_twelve_operations() -> None:
     public = {name for name in dir(JobOperations) if not name.startswith("_")}
     pollers = {"begin_delete", "begin_disable", "begin_enable", "begin_terminate"}  # tested in test_lro.py
-    assert public - pollers == set(OPS)
+    helpers = {"wait_for_state", "wait_for_completion", "exists"}  # tested in test_lifecycle.py
+    helpers |= {"delete_many", "terminate_many", "disable_many", "enable_many"}
+    assert public - pollers - helpers == set(OPS)
     assert len(OPS) == 12
     assert sorted(CONDITIONAL) == ["delete", "disable", "enable", "get", "patch", "terminate", "update"]
 

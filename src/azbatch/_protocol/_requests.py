@@ -19,6 +19,7 @@ from urllib.parse import quote, urlsplit
 from azure.core import MatchConditions
 from azure.core.rest import HttpRequest
 
+from .. import filters
 from .._constants import (
     HEADER_CLIENT_REQUEST_ID,
     HEADER_OCP_DATE,
@@ -480,10 +481,16 @@ def build_get_task_counts_request(
 
 
 def _list_query(
-    *, filter: Any = None, select: Any = None, expand: Any = None, max_results: Any = None
+    *,
+    filter: Any = None,
+    select: Any = None,
+    expand: Any = None,
+    max_results: Any = None,
+    listing: str = "jobs",
 ) -> list[tuple[str, str]]:
     query: list[tuple[str, str]] = []
-    filter_text = check.optional_str("filter", filter)
+    # A str is sent as given; an azbatch.filters expression is first checked against this listing.
+    filter_text = filters.filter_text(filter, listing)
     if filter_text is not None:
         if not filter_text.strip():
             raise ValueError("filter must not be blank")
@@ -542,7 +549,13 @@ def build_list_preparation_and_release_task_status_request(
 ) -> HttpRequest:
     """``GET /jobs/{jobId}/jobpreparationandreleasetaskstatus``: the first page of per-node status."""
     path = _job_path(check.resource_id("job_id", job_id), "/jobpreparationandreleasetaskstatus")
-    query = _list_query(filter=filter, select=select, max_results=max_results) + options.query()
+    query = _list_query(
+        filter=filter,
+        select=select,
+        max_results=max_results,
+        listing="preparation_and_release_task_status",
+    )
+    query += options.query()
     return _empty_request("GET", target.url(path, query), _headers(options))
 
 

@@ -30,6 +30,7 @@ from .._protocol import _responses as rs
 from .._protocol import _validation as check
 from .._typing import ResultHook
 from ..exceptions import BatchServiceError
+from ..filters import Filter
 from ..models import (
     CloudJob,
     DisableJobOption,
@@ -41,6 +42,7 @@ from ..models import (
     TaskCountsResult,
 )
 from ..models import _options as opts
+from ._lifecycle import JobLifecycleMixin
 from ._lro import JobStatePolling
 from ._safe_writes import WriteVerifier
 
@@ -50,7 +52,7 @@ T = TypeVar("T")
 ItemT = TypeVar("ItemT")
 
 
-class JobOperations:
+class JobOperations(JobLifecycleMixin):
     """The 12 operations of the Batch job API. Reach it as ``client.jobs`` (or ``client.job``).
 
     Every operation accepts these keyword options:
@@ -496,7 +498,7 @@ class JobOperations:
     def list(
         self,
         *,
-        filter: str | None = None,
+        filter: str | Filter | None = None,
         select: str | Sequence[str] | None = None,
         expand: str | Sequence[str] | None = None,
         max_results: int | None = None,
@@ -508,7 +510,8 @@ class JobOperations:
     ) -> ItemPaged[CloudJob]:
         """List the account's jobs, page by page as the caller iterates (``GET /jobs``).
 
-        :keyword filter: an OData filter such as ``"state eq 'active'"``.
+        :keyword filter: an OData filter such as ``"state eq 'active'"``, or an :mod:`azbatch.filters`
+            expression (checked against this listing before anything is sent).
         :keyword select: property names to return.
         :keyword expand: ``"stats"`` to include statistics.
         :keyword max_results: page size, 1 to 1000 (the service's default is 1000).
@@ -530,7 +533,7 @@ class JobOperations:
         self,
         job_schedule_id: str,
         *,
-        filter: str | None = None,
+        filter: str | Filter | None = None,
         select: str | Sequence[str] | None = None,
         expand: str | Sequence[str] | None = None,
         max_results: int | None = None,
@@ -543,7 +546,8 @@ class JobOperations:
         """List the jobs a job schedule created (``GET /jobschedules/{jobScheduleId}/jobs``).
 
         :param job_schedule_id: the schedule's id.
-        :keyword filter: an OData filter such as ``"state eq 'active'"``.
+        :keyword filter: an OData filter such as ``"state eq 'active'"``, or an :mod:`azbatch.filters`
+            expression (checked against this listing before anything is sent).
         :keyword select: property names to return.
         :keyword expand: ``"stats"`` to include statistics.
         :keyword max_results: page size, 1 to 1000.
@@ -570,7 +574,7 @@ class JobOperations:
         self,
         job_id: str,
         *,
-        filter: str | None = None,
+        filter: str | Filter | None = None,
         select: str | Sequence[str] | None = None,
         max_results: int | None = None,
         service_timeout: int | None = None,
@@ -584,7 +588,8 @@ class JobOperations:
         (``GET /jobs/{jobId}/jobpreparationandreleasetaskstatus``.)
 
         :param job_id: the job's id.
-        :keyword filter: an OData filter such as ``"nodeId eq 'tvm-1'"``.
+        :keyword filter: an OData filter such as ``"nodeId eq 'tvm-1'"``, or an :mod:`azbatch.filters`
+            expression (checked against this listing before anything is sent).
         :keyword select: property names to return.
         :keyword max_results: page size, 1 to 1000.
         :raises ~azbatch.exceptions.BatchConflictError: the job has neither task (when iterated).

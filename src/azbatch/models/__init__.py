@@ -15,6 +15,7 @@ from ._enums import *  # noqa: F403
 from ._enums import __all__ as _enum_names
 from ._generated import *  # noqa: F403
 from ._generated import __all__ as _model_names
+from ._lifecycle import BulkOutcome, BulkResult, BulkStatus, JobSnapshot
 from ._options import *  # noqa: F403
 from ._options import __all__ as _option_names
 from ._results import JobWriteResult
@@ -22,7 +23,11 @@ from ._results import JobWriteResult
 __all__ = [
     "BatchEnum",
     "BatchErrorException",
+    "BulkOutcome",
+    "BulkResult",
+    "BulkStatus",
     "Field",
+    "JobSnapshot",
     "JobWriteResult",
     "Model",
     *_enum_names,
