@@ -34,7 +34,7 @@ HTTPX_WORDS = [
 FILES = [
     *(
         (ROOT / "src/azbatch/aio" / name, ROOT / "src/azbatch/_sync" / name, [])
-        for name in ("_client.py", "_jobs.py", "_lro.py")
+        for name in ("_client.py", "_jobs.py", "_lro.py", "_paging.py")
     ),
     (
         ROOT / "src/azbatch/transports/_httpx_async.py",
@@ -49,6 +49,7 @@ FILES = [
             "test_lro.py",
             "test_operations.py",
             "test_paging.py",
+            "test_paging_robustness.py",
             "test_pipeline.py",
         )
     ),
@@ -58,6 +59,8 @@ FILES = [
 # Whole-word substitutions, applied in order. Longer names come first so that a prefix does not win.
 WORDS = [
     ("AsyncItemPaged", "ItemPaged"),
+    ("AsyncPageIterator", "PageIterator"),
+    ("StopAsyncIteration", "StopIteration"),
     ("AsyncLROPoller", "LROPoller"),
     ("AsyncPollingMethod", "PollingMethod"),
     ("AsyncIterator", "Iterator"),

@@ -36,6 +36,7 @@ from ..models import (
 )
 from ..models import _options as opts
 from ._lro import JobStatePolling
+from ._paging import LoopSafeItemPaged
 
 __all__ = ["JobOperations"]
 
@@ -119,7 +120,7 @@ class JobOperations:
             next_link, items = parse(response)
             return next_link, AsyncList(items)
 
-        return AsyncItemPaged(get_next, extract_data)
+        return LoopSafeItemPaged(get_next, extract_data)
 
     # ---------------------------------------------------------------------------------- operations
 
