@@ -37,9 +37,11 @@ class Codec:
     re-encodes such values on ``as_dict`` because the caller may have edited them. ``canonical``, when
     set, rewrites a raw wire value the way this package would send it (enum values in the spec's
     spelling, also inside nested objects); ``as_dict`` applies it to values nobody has read or set.
+    ``inner`` is what a composite codec is built from (the item codec of a list or map, the model or
+    enum class), so that tools and tests can walk the type without parsing ``name``.
     """
 
-    __slots__ = ("canonical", "decode", "encode", "mutable", "name")
+    __slots__ = ("canonical", "decode", "encode", "inner", "mutable", "name")
 
     def __init__(
         self,
@@ -49,12 +51,14 @@ class Codec:
         *,
         mutable: bool = False,
         canonical: Callable[[Any], Any] | None = None,
+        inner: Any = None,
     ) -> None:
         self.name = name
         self.decode = decode
         self.encode = encode
         self.mutable = mutable
         self.canonical = canonical
+        self.inner = inner
 
     def __repr__(self) -> str:
         return f"Codec({self.name})"
@@ -289,7 +293,7 @@ def enum(cls: type[BatchEnum]) -> Codec:
     def canonical(value: Any) -> Any:
         return encode(value) if isinstance(value, str) else value
 
-    return Codec(cls.__name__, decode, encode, canonical=canonical)
+    return Codec(cls.__name__, decode, encode, canonical=canonical, inner=cls)
 
 
 def model(cls: type[Model]) -> Codec:
@@ -313,7 +317,7 @@ def model(cls: type[Model]) -> Codec:
         def canonical(value: Any) -> Any:
             return cls._from_wire(value).as_dict() if isinstance(value, dict) else value
 
-    return Codec(cls.__name__, decode, encode, mutable=True, canonical=canonical)
+    return Codec(cls.__name__, decode, encode, mutable=True, canonical=canonical, inner=cls)
 
 
 def list_of(item: Codec) -> Codec:
@@ -340,7 +344,7 @@ def list_of(item: Codec) -> Codec:
                 return value
             return [None if v is None else item_canonical(v) for v in value]
 
-    return Codec(f"list[{item.name}]", decode, encode, mutable=True, canonical=canonical)
+    return Codec(f"list[{item.name}]", decode, encode, mutable=True, canonical=canonical, inner=item)
 
 
 def dict_of(item: Codec) -> Codec:
@@ -365,4 +369,4 @@ def dict_of(item: Codec) -> Codec:
                 return value
             return {k: None if v is None else item_canonical(v) for k, v in value.items()}
 
-    return Codec(f"dict[{item.name}]", decode, encode, mutable=True, canonical=canonical)
+    return Codec(f"dict[{item.name}]", decode, encode, mutable=True, canonical=canonical, inner=item)
