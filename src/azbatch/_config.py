@@ -34,6 +34,7 @@ from .policies import (
     EnvironmentProxyPolicy,
     SharedKeyCredentialPolicy,
 )
+from .policies._decode_errors import AsyncBodyDecodeErrorPolicy, BodyDecodeErrorPolicy
 from .policies._request_id import RandomRequestIdPolicy
 from .policies._trace_logging import RedactedNetworkTraceLoggingPolicy
 
@@ -76,6 +77,7 @@ class PipelineFlavor:
     default_transport: Callable[[dict[str, Any]], Any]
     proxy_env_once: bool
     async_credential: bool
+    decode_error_policy: type[Any]
 
 
 def _aiohttp_transport(kwargs: dict[str, Any]) -> Any:
@@ -100,6 +102,7 @@ ASYNC_FLAVOR = PipelineFlavor(
     default_transport=_aiohttp_transport,
     proxy_env_once=True,
     async_credential=True,
+    decode_error_policy=AsyncBodyDecodeErrorPolicy,
 )
 SYNC_FLAVOR = PipelineFlavor(
     retry_policy=RetryPolicy,
@@ -108,6 +111,7 @@ SYNC_FLAVOR = PipelineFlavor(
     default_transport=_requests_transport,
     proxy_env_once=False,
     async_credential=False,
+    decode_error_policy=BodyDecodeErrorPolicy,
 )
 
 
@@ -193,5 +197,6 @@ def build_policies(
         RedactedNetworkTraceLoggingPolicy(**kwargs),
         DistributedTracingPolicy(**kwargs),
         logging_policy(**kwargs),
+        flavor.decode_error_policy(),  # next to the transport, so every policy above sees a typed error
     ]
     return policies

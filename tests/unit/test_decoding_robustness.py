@@ -567,3 +567,10 @@ def test_link_tracker_with_the_default_memory_sees_a_long_listing_without_false_
         tracker.record(tracker.check(f"https://a/jobs?$skiptoken={i}"))
     with pytest.raises(BatchPagingError):
         tracker.check("https://a/jobs?$skiptoken=0")
+
+
+@pytest.mark.parametrize("depth", [3000, 8000])
+def test_logging_an_absurdly_nested_body_does_not_raise(depth: int) -> None:
+    from azbatch.policies._trace_logging import redact_body
+
+    assert redact_body(b"[" * depth + b"]" * depth) == f"<{2 * depth} bytes of non-JSON content>"
