@@ -574,3 +574,13 @@ def test_logging_an_absurdly_nested_body_does_not_raise(depth: int) -> None:
     from azbatch.policies._trace_logging import redact_body
 
     assert redact_body(b"[" * depth + b"]" * depth) == f"<{2 * depth} bytes of non-JSON content>"
+
+
+def test_a_datetime_that_overflows_utc_is_a_value_error_naming_the_property() -> None:
+    job = models.CloudJob.from_dict({"id": "j"})
+    job.creation_time = datetime.datetime(
+        9999, 12, 31, 23, 30, tzinfo=datetime.timezone(-datetime.timedelta(hours=1))
+    )
+
+    with pytest.raises(ValueError, match=r"CloudJob\.creation_time: .*outside the years 1-9999"):
+        job.as_dict()

@@ -178,6 +178,8 @@ class Model:
         """Return wire JSON: camelCase keys, ``None`` values left out, unknown properties kept.
 
         :raises TypeError: a property holds a value of the wrong type (the message names it).
+        :raises ValueError: a property holds a value the wire cannot carry (a date-time past the year
+            9999 in UTC); the message names it.
         """
         raw = self._raw
         result = dict(raw)
@@ -201,8 +203,8 @@ class Model:
                 continue
             try:
                 result[field.wire] = field.codec.encode(value)
-            except TypeError as exc:
-                raise TypeError(f"{type(self).__name__}.{attr}: {exc}") from None
+            except (TypeError, ValueError) as exc:
+                raise type(exc)(f"{type(self).__name__}.{attr}: {exc}") from None
         return result
 
     @property

@@ -161,7 +161,10 @@ def format_datetime(value: datetime.datetime) -> str:
     if not isinstance(value, datetime.datetime):
         raise TypeError(f"expected datetime, got {type(value).__name__}")
     if value.tzinfo is not None:
-        value = value.astimezone(_UTC)
+        try:
+            value = value.astimezone(_UTC)
+        except OverflowError:
+            raise ValueError(f"{value.isoformat()} is outside the years 1-9999 in UTC") from None
     text = f"{value.year:04d}-{value.month:02d}-{value.day:02d}T{value.hour:02d}:{value.minute:02d}:{value.second:02d}"
     if value.microsecond:
         text += f".{value.microsecond:06d}".rstrip("0")
