@@ -584,3 +584,15 @@ def test_a_datetime_that_overflows_utc_is_a_value_error_naming_the_property() ->
 
     with pytest.raises(ValueError, match=r"CloudJob\.creation_time: .*outside the years 1-9999"):
         job.as_dict()
+
+
+def test_a_deserialization_error_never_carries_a_sas_from_the_wire_value() -> None:
+    job = models.CloudJob.from_dict({"creationTime": SAS_URL})
+
+    with pytest.raises(DeserializationError) as caught:
+        _ = job.creation_time
+
+    error = caught.value
+    chained = [error.__cause__, error.__context__]
+    assert SECRET not in str(error) and SECRET not in repr(error)
+    assert all(SECRET not in str(inner) for inner in chained if inner is not None)

@@ -99,21 +99,24 @@ class Field(Generic[T]):
         except KeyError:
             pass
         raw = obj._raw.get(self.wire)
-        value = None
-        if raw is not None:
-            try:
-                value = self.codec.decode(raw)
-            except DeserializationError:
-                raise
-            except _DECODE_FAILURES as exc:
-                # Nothing is cached: the raw value stays what as_dict sends, and reading again fails again.
-                reason = "" if self.secret else ": " + excerpt(str(exc), 120)
-                raise DeserializationError(
-                    f"{type(obj).__name__}.{self.attr} (wire {self.wire!r}): "
-                    f"cannot read {self.codec.name}{reason}"
-                ) from exc
-        values[self.attr] = value
-        return value  # type: ignore[return-value]
+        if raw is None:
+            values[self.attr] = None
+            return None  # type: ignore[return-value]
+        try:
+            value = self.codec.decode(raw)
+        except DeserializationError:
+            raise
+        except _DECODE_FAILURES as exc:
+            reason = "" if self.secret else ": " + excerpt(str(exc), 120)
+        else:
+            values[self.attr] = value
+            return value  # type: ignore[no-any-return]
+        # Raised outside the except block so that the codec's exception, whose message may quote the
+        # raw value unmasked, is not attached as context; the excerpt above is its masked form.
+        # Nothing is cached: the raw value stays what as_dict sends, and reading again fails again.
+        raise DeserializationError(
+            f"{type(obj).__name__}.{self.attr} (wire {self.wire!r}): cannot read {self.codec.name}{reason}"
+        )
 
     def __set__(self, obj: Model, value: T) -> None:
         obj._values[self.attr] = value
