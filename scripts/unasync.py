@@ -64,6 +64,8 @@ FILES = [
 # Whole-word substitutions, applied in order. Longer names come first so that a prefix does not win.
 WORDS = [
     ("AsyncItemPaged", "ItemPaged"),
+    ("AsyncPageIterator", "PageIterator"),
+    ("StopAsyncIteration", "StopIteration"),
     ("AsyncLROPoller", "LROPoller"),
     ("AsyncPollingMethod", "PollingMethod"),
     ("AsyncIterator", "Iterator"),

@@ -34,6 +34,7 @@ from .policies import (
     SharedKeyCredentialPolicy,
 )
 from .policies._bearer import token_may_travel_to
+from .policies._decode_errors import AsyncBodyDecodeErrorPolicy, BodyDecodeErrorPolicy
 from .policies._request_id import RandomRequestIdPolicy
 from .policies._retry import (
     AsyncBatchRetryPolicy,
@@ -90,6 +91,7 @@ class PipelineFlavor:
     default_transport: Callable[[dict[str, Any]], Any]
     proxy_env_once: bool
     async_credential: bool
+    decode_error_policy: type[Any]
     blocking: bool = False
     """Calls block their thread: refuse to call a server served by that thread's own event loop."""
     # Right after the retry policy: turns a response cut short into a ServiceResponseError it retries.
@@ -119,6 +121,7 @@ ASYNC_FLAVOR = PipelineFlavor(
     proxy_env_once=True,
     async_credential=True,
     lost_response_policy=AsyncLostResponsePolicy,
+    decode_error_policy=AsyncBodyDecodeErrorPolicy,
 )
 SYNC_FLAVOR = PipelineFlavor(
     retry_policy=BatchRetryPolicy,
@@ -129,6 +132,7 @@ SYNC_FLAVOR = PipelineFlavor(
     async_credential=False,
     blocking=True,
     lost_response_policy=LostResponsePolicy,
+    decode_error_policy=BodyDecodeErrorPolicy,
 )
 
 
@@ -246,5 +250,6 @@ def build_policies(
         RedactedNetworkTraceLoggingPolicy(**kwargs),
         DistributedTracingPolicy(**kwargs),
         logging_policy(**kwargs),
+        flavor.decode_error_policy(),  # next to the transport, so every policy above sees a typed error
     ]
     return policies

@@ -20,6 +20,7 @@ from typing import Any
 from azure.core.exceptions import (
     AzureError,
     ClientAuthenticationError,
+    DecodeError,
     HttpResponseError,
     ODataV4Format,
     ResourceExistsError,
@@ -37,10 +38,12 @@ __all__ = [
     "ApiVersionError",
     "BatchAuthenticationError",
     "BatchConflictError",
+    "BatchDecodeError",
     "BatchErrorCode",
     "BatchErrorException",
     "BatchErrorFormat",
     "BatchJobStateError",
+    "BatchPagingError",
     "BatchResourceExistsError",
     "BatchResourceModifiedError",
     "BatchResourceNotFoundError",
@@ -191,18 +194,15 @@ class BatchServiceError(HttpResponseError):
             HEADER_CLIENT_REQUEST_ID
         )
 
-    def __str__(self) -> str:
-        # azure-core appends up to 2 KB of a non-Batch body (a proxy's page, say) verbatim; a short,
-        # masked excerpt says as much without copying what the body might hold.
-        if self.error is not None:
-            return self.message
-        body = _body_text(self.response)
-        return f"{self.message}\nContent: {excerpt(body)}" if body else self.message
-
     @property
     def code(self) -> str | None:
         """The Batch error code, e.g. ``"JobNotFound"``."""
         return self.error.code if self.error is not None else None
+
+    def __str__(self) -> str:
+        # azure-core appends up to 2 KB of a non-Batch body (a proxy's page, say) verbatim; a short,
+        # masked excerpt says as much without copying what the body might hold.
+        return _text_with_excerpt(self)
 
 
 BatchErrorException = BatchServiceError
@@ -283,12 +283,20 @@ def _masked(text: Any) -> Any:
     return mask_text(text) if isinstance(text, str) else text
 
 
-def _body_text(response: Any) -> str:
-    try:
-        text = response.text()
-    except Exception:  # no response, or a streamed body that was never read
-        return ""
-    return text if isinstance(text, str) else ""
+def _text_with_excerpt(error: HttpResponseError) -> str:
+    """The message of ``error`` plus, for a body that was not a Batch error, a short masked excerpt of it.
+
+    azure-core's own ``__str__`` appends up to 2 KB of such a body verbatim, SAS signatures included.
+    """
+    text = mask_text(error.message)
+    if error.error is None and error.response is not None:
+        try:
+            body = error.response.text()
+        except Exception:  # not read, or not decodable (a broken gzip body): nothing to show
+            body = ""
+        if body:
+            text += "\nContent: " + excerpt(body)
+    return text
 
 
 def _body_json(response: Any) -> Any:
@@ -300,8 +308,9 @@ def _body_json(response: Any) -> Any:
         return None
     try:
         return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return None  # a proxy's HTML page, say: still an error, just without Batch details
+    except (ValueError, RecursionError):
+        # A proxy's HTML page or a hostile, absurdly nested body: still an error, just without details.
+        return None
 
 
 def _code_of(response: Any) -> str | None:
@@ -334,3 +343,34 @@ class BatchWaitTimeoutError(AzureError, TimeoutError):
         self.last = last
         self.state = state
         self.task_counts = last.task_counts if last is not None else None
+
+
+class BatchDecodeError(DecodeError):
+    """A response's body could not be read as the JSON the operation returns.
+
+    Not JSON, nested too deeply, a broken compressed body, or a page of the wrong shape. ``str()`` of the
+    error shows at most a short excerpt of the body, with credentials masked; ``response`` has it all.
+    """
+
+    @staticmethod
+    def _parse_odata_body(error_format: Any, response: Any) -> None:
+        # The body is what could not be read; an "error" member in it must not replace the message.
+        return None
+
+    def __str__(self) -> str:
+        return _text_with_excerpt(self)
+
+
+class BatchPagingError(BatchDecodeError):
+    """A listing's ``odata.nextLink`` led back to a page already read in the same iteration.
+
+    Following it would repeat the same pages forever, so the pager stops. ``next_link`` is the repeated
+    link with credentials masked. The error carries no ``continuation_token``: resuming would loop again.
+    """
+
+    def __init__(self, next_link: str, response: Any = None) -> None:
+        self.next_link = mask_text(next_link)
+        super().__init__(
+            f"the listing's odata.nextLink repeats a page already read: {excerpt(next_link)}",
+            response=response,
+        )

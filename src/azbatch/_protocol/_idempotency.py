@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from azure.core.exceptions import HttpResponseError, ServiceRequestError
+from azure.core.exceptions import DecodeError, HttpResponseError, IncompleteReadError, ServiceRequestError
 
 from ..models._codec import parse_datetime, parse_duration
 
@@ -86,6 +86,8 @@ def is_lost_response(error: BaseException) -> bool:
     The transports report a body cut short as ``IncompleteReadError`` (aiohttp) or a bare
     ``HttpResponseError`` (requests), both without a status; they are a lost response, not an answer.
     """
+    if isinstance(error, DecodeError) and not isinstance(error, IncompleteReadError):
+        return False  # the body arrived whole but could not be read (bad gzip, say): an answer, not a loss
     return isinstance(error, HttpResponseError) and getattr(error, "response", None) is None
 
 

@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
-from azure.core.exceptions import DecodeError
+from azure.core.exceptions import AzureError
 from azure.core.rest import AsyncHttpResponse, HttpResponse
 
 from .._constants import HEADER_CLIENT_REQUEST_ID, HEADER_DATA_SERVICE_ID, HEADER_REQUEST_ID
-from ..exceptions import error_from_response
+from ..exceptions import BatchDecodeError, error_from_response
 from ..models import (
     CloudJob,
     JobPreparationAndReleaseTaskExecutionInformation,
@@ -88,7 +88,7 @@ def _last_modified(headers: Any) -> Any:
         return None
     try:
         return parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError, IndexError):
         return None  # a malformed date header should not turn a successful write into a failure
 
 
@@ -122,15 +122,36 @@ def parse_update_response(response: ResponseLike) -> JobWriteResult:
     return write_result(response)
 
 
-def _json_object(response: ResponseLike) -> dict[str, Any]:
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _body(response: ResponseLike) -> bytes:
     try:
-        data = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise DecodeError(
+        return response.content
+    except AzureError:
+        raise  # the body was never read, or the connection broke while reading it: already typed
+    except Exception as exc:
+        # Transports decompress lazily, here: a body declared gzip that is not raises zlib.error.
+        raise BatchDecodeError(
+            "the service's response body could not be decoded (Content-Encoding)",
+            response=response,
+            error=exc,
+        ) from exc
+
+
+def _json_object(response: ResponseLike) -> dict[str, Any]:
+    body = _body(response)
+    try:
+        # NaN and Infinity are Python extensions to JSON; the service never sends them.
+        data = json.loads(body, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError) as exc:
+        # RecursionError: a body nested deeper than the parser can follow is not a job either.
+        raise BatchDecodeError(
             "the service's response body is not valid JSON", response=response, error=exc
         ) from exc
     if not isinstance(data, dict):
-        raise DecodeError("the service's response body is not a JSON object", response=response)
+        raise BatchDecodeError("the service's response body is not a JSON object", response=response)
     return data
 
 
@@ -149,12 +170,20 @@ def parse_get_task_counts_response(response: ResponseLike) -> TaskCountsResult:
 def _page(response: ResponseLike, model: type[M]) -> tuple[str | None, list[M]]:
     ensure_status(response, OK)
     data = _json_object(response)
-    items = data.get("value") or []
-    if not isinstance(items, list):
-        raise DecodeError("the page's 'value' is not a JSON array", response=response)
-    next_link = data.get("odata.nextLink") or None
+    items = data.get("value")
+    if items is None:
+        items = []
+    elif not isinstance(items, list):
+        raise BatchDecodeError("the page's 'value' is not a JSON array", response=response)
+    elif not all(isinstance(item, dict) for item in items):
+        raise BatchDecodeError(
+            "the page's 'value' holds an entry that is not a JSON object", response=response
+        )
+    next_link = data.get("odata.nextLink")
+    if next_link is not None and not isinstance(next_link, str):
+        raise BatchDecodeError("the page's 'odata.nextLink' is not a string", response=response)
     wrap = model._from_wire
-    return next_link, [wrap(item) for item in items]
+    return next_link or None, [wrap(item) for item in items]
 
 
 def parse_job_page(response: ResponseLike) -> tuple[str | None, list[CloudJob]]:

@@ -43,6 +43,7 @@ from ..models import (
 from ..models import _options as opts
 from ._lifecycle import JobLifecycleMixin
 from ._lro import JobStatePolling
+from ._paging import LoopSafeItemPaged
 from ._safe_writes import WriteVerifier
 
 __all__ = ["JobOperations"]
@@ -173,7 +174,7 @@ class JobOperations(JobLifecycleMixin):
             next_link, items = parse(response)
             return next_link, AsyncList(items)
 
-        return AsyncItemPaged(get_next, extract_data)
+        return LoopSafeItemPaged(get_next, extract_data)
 
     # ---------------------------------------------------------------------------------- operations
 

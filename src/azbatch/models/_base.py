@@ -12,17 +12,18 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from enum import Enum
 from typing import Any, ClassVar, Generic, TypeVar, overload
-from urllib.parse import urlsplit, urlunsplit
 
 from azure.core.exceptions import DeserializationError
 
+from .._redact import MASK, excerpt, mask_text, mask_url_query
 from ._codec import Codec
 
 T = TypeVar("T")
 M = TypeVar("M", bound="Model")
 E = TypeVar("E", bound="BatchEnum")
 
-_MASK = "***"
+# What a codec may raise for a wire value it cannot represent; all become DeserializationError.
+_DECODE_FAILURES = (TypeError, ValueError, AttributeError, LookupError, ArithmeticError, RecursionError)
 
 
 class BatchEnum(str, Enum):
@@ -98,16 +99,24 @@ class Field(Generic[T]):
         except KeyError:
             pass
         raw = obj._raw.get(self.wire)
-        value = None
-        if raw is not None:
-            try:
-                value = self.codec.decode(raw)
-            except (TypeError, ValueError, AttributeError, KeyError, OverflowError) as exc:
-                raise DeserializationError(
-                    f"{type(obj).__name__}.{self.attr}: cannot read {self.codec.name} from the wire value"
-                ) from exc
-        values[self.attr] = value
-        return value  # type: ignore[return-value]
+        if raw is None:
+            values[self.attr] = None
+            return None  # type: ignore[return-value]
+        try:
+            value = self.codec.decode(raw)
+        except DeserializationError:
+            raise
+        except _DECODE_FAILURES as exc:
+            reason = "" if self.secret else ": " + excerpt(str(exc), 120)
+        else:
+            values[self.attr] = value
+            return value  # type: ignore[no-any-return]
+        # Raised outside the except block so that the codec's exception, whose message may quote the
+        # raw value unmasked, is not attached as context; the excerpt above is its masked form.
+        # Nothing is cached: the raw value stays what as_dict sends, and reading again fails again.
+        raise DeserializationError(
+            f"{type(obj).__name__}.{self.attr} (wire {self.wire!r}): cannot read {self.codec.name}{reason}"
+        )
 
     def __set__(self, obj: Model, value: T) -> None:
         obj._values[self.attr] = value
@@ -172,27 +181,33 @@ class Model:
         """Return wire JSON: camelCase keys, ``None`` values left out, unknown properties kept.
 
         :raises TypeError: a property holds a value of the wrong type (the message names it).
+        :raises ValueError: a property holds a value the wire cannot carry (a date-time past the year
+            9999 in UTC); the message names it.
         """
-        result = dict(self._raw)
+        raw = self._raw
+        result = dict(raw)
         values = self._values
         for field in self._canonical:
-            # Untouched values go out as this package would send them: enum values in the spec's
+            # Values as received go out as this package would send them: enum values in the spec's
             # spelling even where the service answered in another casing (``Spread``, ``UserError``).
-            raw = result.get(field.wire)
-            if raw is not None and field.attr not in values:
-                result[field.wire] = field.codec.canonical(raw)  # type: ignore[misc]
+            # A read, possibly edited, container is re-encoded below instead.
+            value = raw.get(field.wire)
+            if value is not None and not (field.codec.mutable and field.attr in values):
+                result[field.wire] = field.codec.canonical(value)  # type: ignore[misc]
         by_attr = self._by_attr
         for attr, value in values.items():
             field = by_attr[attr]
-            if field.wire in result and not field.codec.mutable:
-                continue  # read but not replaced: the raw text is exact, re-encoding could lose digits
-            if value is None:
-                result.pop(field.wire, None)
+            if field.wire in raw:
+                # Read but not replaced (assignment drops the raw value). A scalar's raw text is exact,
+                # re-encoding could lose digits; a container may have been edited in place.
+                if value is None or not field.codec.mutable:
+                    continue
+            elif value is None:
                 continue
             try:
                 result[field.wire] = field.codec.encode(value)
-            except TypeError as exc:
-                raise TypeError(f"{type(self).__name__}.{attr}: {exc}") from None
+            except (TypeError, ValueError) as exc:
+                raise type(exc)(f"{type(self).__name__}.{attr}: {exc}") from None
         return result
 
     @property
@@ -203,8 +218,12 @@ class Model:
     # ---------------------------------------------------------------- value semantics
 
     def _items(self) -> Iterator[tuple[str, Any]]:
+        """(attribute, value) of every set property; an undecodable one as :class:`_Undecodable`."""
         for field in self._fields:
-            value = field.__get__(self)
+            try:
+                value = field.__get__(self)
+            except DeserializationError:
+                value = _Undecodable(self._raw.get(field.wire))
             if value is not None:
                 yield field.attr, value
 
@@ -212,35 +231,57 @@ class Model:
         if type(other) is not type(self):
             return NotImplemented
         assert isinstance(other, Model)
-        return dict(self._items()) == dict(other._items()) and (
-            self.additional_properties == other.additional_properties
-        )
+        if other is self:
+            return True
+        try:
+            return dict(self._items()) == dict(other._items()) and (
+                self.additional_properties == other.additional_properties
+            )
+        except RecursionError:
+            return False  # values nested too deeply to compare; == must not raise
 
     __hash__ = None  # type: ignore[assignment]  # mutable value objects are not hashable
 
     def __repr__(self) -> str:
         parts = []
-        for field in self._fields:
-            value = field.__get__(self)
-            if value is None:
-                continue
+        for attr, value in self._items():
+            field = self._by_attr[attr]
             if field.secret:
-                value = _MASK
+                text = MASK
             elif field.url and isinstance(value, str):
-                value = _mask_query(value)
-            parts.append(f"{field.attr}={value!r}")
+                text = repr(mask_url_query(value))
+            else:
+                # Every string is scrubbed, not only URL properties: a SAS also turns up in command
+                # lines, environment values and properties this package does not know.
+                text = _safe_repr(value)
+            parts.append(f"{attr}={text}")
         extra = self.additional_properties
         if extra:
-            parts.append(f"additional_properties={sorted(extra)!r}")
+            parts.append(f"additional_properties={_safe_repr(sorted(extra))}")
         return f"{type(self).__name__}({', '.join(parts)})"
 
 
-def _mask_query(url: str) -> str:
-    """Hide a URL's query string, where a SAS signature would sit."""
+class _Undecodable:
+    """A wire value a property cannot hold, as ``repr`` and ``==`` see it."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Undecodable) and type(self.raw) is type(other.raw) and self.raw == other.raw
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<undecodable {self.raw!r}>"
+
+
+def _safe_repr(value: Any) -> str:
+    """``repr(value)`` with credentials masked; never raises for values read from JSON."""
     try:
-        parts = urlsplit(url)
-    except ValueError:
-        return _MASK
-    if not parts.query:
-        return url
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, _MASK, parts.fragment))
+        text = repr(value)
+    except RecursionError:
+        return "<nested too deeply to show>"
+    return mask_text(text)

@@ -37,9 +37,11 @@ class Codec:
     re-encodes such values on ``as_dict`` because the caller may have edited them. ``canonical``, when
     set, rewrites a raw wire value the way this package would send it (enum values in the spec's
     spelling, also inside nested objects); ``as_dict`` applies it to values nobody has read or set.
+    ``inner`` is what a composite codec is built from (the item codec of a list or map, the model or
+    enum class), so that tools and tests can walk the type without parsing ``name``.
     """
 
-    __slots__ = ("canonical", "decode", "encode", "mutable", "name")
+    __slots__ = ("canonical", "decode", "encode", "inner", "mutable", "name")
 
     def __init__(
         self,
@@ -49,19 +51,54 @@ class Codec:
         *,
         mutable: bool = False,
         canonical: Callable[[Any], Any] | None = None,
+        inner: Any = None,
     ) -> None:
         self.name = name
         self.decode = decode
         self.encode = encode
         self.mutable = mutable
         self.canonical = canonical
+        self.inner = inner
 
     def __repr__(self) -> str:
         return f"Codec({self.name})"
 
 
-def _identity(value: Any) -> Any:
-    return value
+class WireTypeError(TypeError):
+    """A wire value has the wrong JSON type for its property (a number where text belongs, say)."""
+
+
+def _wire_type(value: Any) -> str:
+    # JSON's names, not Python's: the message describes what the service sent.
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def _accept(*types: type) -> Callable[[Any], Any]:
+    """A decoder that returns a wire value unchanged if it has one of ``types`` and refuses it otherwise.
+
+    Nothing is converted: a number is never turned into text, a ``true`` never into ``1``.
+    """
+    names = " or ".join(t.__name__ for t in types)
+    allow_bool = bool in types
+
+    def check(value: Any) -> Any:
+        if (isinstance(value, bool) and not allow_bool) or not isinstance(value, types):
+            raise WireTypeError(f"expected {names}, got {_wire_type(value)}")
+        return value
+
+    return check
 
 
 def _expect(*types: type) -> Callable[[Any], Any]:
@@ -82,13 +119,21 @@ def _expect(*types: type) -> Callable[[Any], Any]:
 # date-time
 # --------------------------------------------------------------------------------------------------
 
+# ASCII only: ``\d`` would otherwise accept digits of other scripts, which the service never writes.
 _DATETIME_RE = re.compile(
-    r"(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d)(?::(\d\d)(?:[.,](\d+))?)?\s*(Z|z|[+-]\d\d:?\d\d)?\Z"
+    r"(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d)(?::(\d\d)(?:[.,](\d+))?)?\s*(Z|z|[+-]\d\d:?\d\d)?\Z",
+    re.ASCII,
 )
 
 
 def parse_datetime(text: str) -> datetime.datetime:
-    """Parse an ISO 8601 date-time as the service writes it into an aware UTC ``datetime``."""
+    """Parse an ISO 8601 date-time as the service writes it into an aware UTC ``datetime``.
+
+    :raises ValueError: not such a date-time, or one whose UTC time ``datetime`` cannot hold (year 9999
+        with a negative offset, year 1 with a positive one).
+    """
+    if not isinstance(text, str):
+        raise WireTypeError(f"expected a date-time string, got {_wire_type(text)}")
     match = _DATETIME_RE.match(text)
     if match is None:
         raise ValueError(f"not an ISO 8601 date-time: {text!r}")
@@ -103,7 +148,12 @@ def parse_datetime(text: str) -> datetime.datetime:
     value = datetime.datetime(
         int(year), int(month), int(day), int(hour), int(minute), int(second or 0), micro, tzinfo=tz
     )
-    return value if tz is _UTC else value.astimezone(_UTC)
+    if tz is _UTC:
+        return value
+    try:
+        return value.astimezone(_UTC)
+    except OverflowError:
+        raise ValueError(f"date-time outside the years 1-9999 in UTC: {text!r}") from None
 
 
 def format_datetime(value: datetime.datetime) -> str:
@@ -111,7 +161,10 @@ def format_datetime(value: datetime.datetime) -> str:
     if not isinstance(value, datetime.datetime):
         raise TypeError(f"expected datetime, got {type(value).__name__}")
     if value.tzinfo is not None:
-        value = value.astimezone(_UTC)
+        try:
+            value = value.astimezone(_UTC)
+        except OverflowError:
+            raise ValueError(f"{value.isoformat()} is outside the years 1-9999 in UTC") from None
     text = f"{value.year:04d}-{value.month:02d}-{value.day:02d}T{value.hour:02d}:{value.minute:02d}:{value.second:02d}"
     if value.microsecond:
         text += f".{value.microsecond:06d}".rstrip("0")
@@ -125,8 +178,11 @@ def format_datetime(value: datetime.datetime) -> str:
 _NUM = r"(\d+(?:[.,]\d+)?)"
 _DURATION_RE = re.compile(
     rf"([-+])?P(?:{_NUM}Y)?(?:{_NUM}M)?(?:{_NUM}W)?(?:{_NUM}D)?"
-    rf"(?:T(?:{_NUM}H)?(?:{_NUM}M)?(?:(\d+(?:[.,]\d*)?)S)?)?\Z"
+    rf"(?:T(?:{_NUM}H)?(?:{_NUM}M)?(?:(\d+(?:[.,]\d*)?)S)?)?\Z",
+    re.ASCII,
 )
+# Longer digit runs than any real duration has; refused before int() or Decimal spend time on them.
+_MAX_DURATION_TEXT = 64
 # Microseconds per unit; years and months use the service's fixed 365 and 30 days.
 _UNIT_US = (
     365 * 86_400_000_000,
@@ -140,7 +196,14 @@ _UNIT_US = (
 
 
 def parse_duration(text: str) -> datetime.timedelta:
-    """Parse an ISO 8601 duration, truncating below one microsecond (never rounding up)."""
+    """Parse an ISO 8601 duration, truncating below one microsecond (never rounding up).
+
+    :raises ValueError: not such a duration, or one longer than ``timedelta`` can hold.
+    """
+    if not isinstance(text, str):
+        raise WireTypeError(f"expected a duration string, got {_wire_type(text)}")
+    if len(text) > _MAX_DURATION_TEXT:
+        raise ValueError(f"duration text too long: {len(text)} characters")
     match = _DURATION_RE.match(text)
     if match is None or text.endswith(("P", "T")):
         raise ValueError(f"not an ISO 8601 duration: {text!r}")
@@ -156,7 +219,10 @@ def parse_duration(text: str) -> datetime.timedelta:
             total += int(part) * unit
     if sign == "-":
         total = -total
-    return datetime.timedelta(microseconds=total)
+    try:
+        return datetime.timedelta(microseconds=total)
+    except OverflowError:
+        raise ValueError(f"duration beyond what timedelta holds: {text!r}") from None
 
 
 TIMESPAN_MAX_TEXT = "P10675199DT2H48M5.4775807S"
@@ -202,17 +268,23 @@ TIMESPAN_MAX = parse_duration(TIMESPAN_MAX_TEXT)  # truncated to microseconds: 5
 # Codec instances used by the generated field tables
 # --------------------------------------------------------------------------------------------------
 
-STR = Codec("str", _identity, _expect(str))
-INT = Codec("int", _identity, _expect(int))
-FLOAT = Codec("float", _identity, _expect(int, float))
-BOOL = Codec("bool", _identity, _expect(bool))
-OBJECT = Codec("object", _identity, _expect(dict), mutable=True)
+STR = Codec("str", _accept(str), _expect(str))
+INT = Codec("int", _accept(int), _expect(int))
+# A JSON number without a fraction is a valid double; it stays an int rather than being converted.
+FLOAT = Codec("float", _accept(int, float), _expect(int, float))
+BOOL = Codec("bool", _accept(bool), _expect(bool))
+OBJECT = Codec("object", _accept(dict), _expect(dict), mutable=True)
 DATETIME = Codec("datetime", parse_datetime, format_datetime)
 DURATION = Codec("duration", parse_duration, format_duration)
 
 
 def enum(cls: type[BatchEnum]) -> Codec:
     """Codec for a wire enum: known values (any case) become members, unknown ones stay ``str``."""
+
+    def decode(value: Any) -> Any:
+        if not isinstance(value, str):
+            raise WireTypeError(f"expected {cls.__name__} (a string), got {_wire_type(value)}")
+        return cls.lookup(value)
 
     def encode(value: Any) -> str:
         if not isinstance(value, str):
@@ -224,11 +296,16 @@ def enum(cls: type[BatchEnum]) -> Codec:
     def canonical(value: Any) -> Any:
         return encode(value) if isinstance(value, str) else value
 
-    return Codec(cls.__name__, cls.lookup, encode, canonical=canonical)
+    return Codec(cls.__name__, decode, encode, canonical=canonical, inner=cls)
 
 
 def model(cls: type[Model]) -> Codec:
     """Codec for a nested model; a plain mapping is accepted on encode as wire JSON."""
+
+    def decode(value: Any) -> Any:
+        if not isinstance(value, dict):
+            raise WireTypeError(f"expected {cls.__name__} (an object), got {_wire_type(value)}")
+        return cls._from_wire(value)
 
     def encode(value: Any) -> Any:
         if isinstance(value, cls):
@@ -243,7 +320,7 @@ def model(cls: type[Model]) -> Codec:
         def canonical(value: Any) -> Any:
             return cls._from_wire(value).as_dict() if isinstance(value, dict) else value
 
-    return Codec(cls.__name__, cls._from_wire, encode, mutable=True, canonical=canonical)
+    return Codec(cls.__name__, decode, encode, mutable=True, canonical=canonical, inner=cls)
 
 
 def list_of(item: Codec) -> Codec:
@@ -251,8 +328,9 @@ def list_of(item: Codec) -> Codec:
     item_decode, item_encode = item.decode, item.encode
 
     def decode(value: Any) -> Any:
-        if item_decode is _identity:
-            return list(value)
+        # Only a JSON array: list() of a string would give its letters, of an object its keys.
+        if not isinstance(value, list):
+            raise WireTypeError(f"expected an array, got {_wire_type(value)}")
         return [None if v is None else item_decode(v) for v in value]
 
     def encode(value: Any) -> Any:
@@ -269,19 +347,21 @@ def list_of(item: Codec) -> Codec:
                 return value
             return [None if v is None else item_canonical(v) for v in value]
 
-    return Codec(f"list[{item.name}]", decode, encode, mutable=True, canonical=canonical)
+    return Codec(f"list[{item.name}]", decode, encode, mutable=True, canonical=canonical, inner=item)
 
 
 def dict_of(item: Codec) -> Codec:
     """Codec for a JSON object used as a string-keyed map of ``item`` values."""
 
     def decode(value: Any) -> Any:
-        return {k: item.decode(v) for k, v in value.items()}
+        if not isinstance(value, dict):
+            raise WireTypeError(f"expected an object, got {_wire_type(value)}")
+        return {k: None if v is None else item.decode(v) for k, v in value.items()}
 
     def encode(value: Any) -> Any:
         if not isinstance(value, Mapping):
             raise TypeError(f"expected a mapping, got {type(value).__name__}")
-        return {str(k): item.encode(v) for k, v in value.items()}
+        return {str(k): None if v is None else item.encode(v) for k, v in value.items()}
 
     item_canonical = item.canonical
     canonical = None
@@ -292,4 +372,4 @@ def dict_of(item: Codec) -> Codec:
                 return value
             return {k: None if v is None else item_canonical(v) for k, v in value.items()}
 
-    return Codec(f"dict[{item.name}]", decode, encode, mutable=True, canonical=canonical)
+    return Codec(f"dict[{item.name}]", decode, encode, mutable=True, canonical=canonical, inner=item)

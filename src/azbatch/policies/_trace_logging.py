@@ -67,7 +67,7 @@ def redact_body(body: bytes | str | None) -> str:
         return f"<{len(body)} bytes, not logged>"
     try:
         return json.dumps(_redact(json.loads(body)), ensure_ascii=False)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # RecursionError: a hostile, absurdly nested body
         return f"<{len(body)} bytes of non-JSON content>"
 
 

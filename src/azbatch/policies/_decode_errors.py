@@ -1,0 +1,39 @@
+"""Turn a body that cannot be decompressed into azure-core's ``DecodeError``.
+
+azure-core's aiohttp transport inflates a ``Content-Encoding: gzip`` body itself, while it reads the
+response, and lets ``zlib.error`` escape when the body is not what the header claims. Nothing above the
+transport expects a non-azure-core exception, so this policy, placed next to the transport, types it.
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+from azure.core.exceptions import DecodeError
+from azure.core.pipeline import PipelineRequest, PipelineResponse
+from azure.core.pipeline.policies import AsyncHTTPPolicy, HTTPPolicy
+
+__all__ = ["AsyncBodyDecodeErrorPolicy", "BodyDecodeErrorPolicy"]
+
+_MESSAGE = "the response body does not match its Content-Encoding and could not be decompressed"
+
+
+class BodyDecodeErrorPolicy(HTTPPolicy[Any, Any]):
+    """Raises ``DecodeError`` (not ``zlib.error``) for a body the transport could not decompress."""
+
+    def send(self, request: PipelineRequest[Any]) -> PipelineResponse[Any, Any]:
+        try:
+            return self.next.send(request)
+        except zlib.error as exc:
+            raise DecodeError(_MESSAGE, error=exc) from exc
+
+
+class AsyncBodyDecodeErrorPolicy(AsyncHTTPPolicy[Any, Any]):
+    """Raises ``DecodeError`` (not ``zlib.error``) for a body the transport could not decompress."""
+
+    async def send(self, request: PipelineRequest[Any]) -> PipelineResponse[Any, Any]:
+        try:
+            return await self.next.send(request)
+        except zlib.error as exc:
+            raise DecodeError(_MESSAGE, error=exc) from exc
