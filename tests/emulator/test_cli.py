@@ -110,3 +110,34 @@ async def test_cli_reports_a_port_in_use() -> None:
         _, err = await asyncio.wait_for(proc.communicate(), STARTUP_TIMEOUT_S)
     assert proc.returncode == 1
     assert b"error:" in err and b"Traceback" not in err
+
+
+async def test_cli_connection_time_limits() -> None:
+    proc, info = await start_cli("--no-auth", "--header-timeout", "0.2", "--idle-timeout", "60")
+    try:
+        host, _, port = info["endpoint"].removeprefix("http://").rpartition(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(b"GET /jobs HTTP/1.1\r\nHost: x\r\n")  # headers never finished
+        answer = await asyncio.wait_for(reader.read(), EXIT_TIMEOUT_S)
+        writer.close()
+        await writer.wait_closed()
+        assert answer.startswith(b"HTTP/1.1 408 ")
+        assert b'"code":"RequestTimeout"' in answer
+    finally:
+        code, _, _ = await stop(proc, signal.SIGINT)
+    assert code == 0
+
+
+async def test_cli_rejects_a_bad_time_limit() -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "azbatch.emulator",
+        "--body-timeout",
+        "0",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(proc.communicate(), STARTUP_TIMEOUT_S)
+    assert proc.returncode == 1
+    assert b"error: body_timeout must be a positive" in err and b"Traceback" not in err

@@ -37,6 +37,27 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--seed", type=int, default=None, help="seed for fault probabilities and generated ids"
     )
+    parser.add_argument(
+        "--header-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="time for a request's headers to arrive after its first byte; then 408 and close (default: 10)",
+    )
+    parser.add_argument(
+        "--body-timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="time for a request body to arrive after its headers; then 408 and close (default: 30)",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="close connections with no request under way after this long (default: 30)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
     return parser
 
@@ -77,6 +98,9 @@ async def serve(args: argparse.Namespace, stop: asyncio.Event | None = None) -> 
         host=args.host,
         port=args.port,
         seed=args.seed,
+        header_timeout=args.header_timeout,
+        body_timeout=args.body_timeout,
+        idle_timeout=args.idle_timeout,
     )
     async with emulator:
         print(_banner(emulator), flush=True)

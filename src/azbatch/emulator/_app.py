@@ -36,6 +36,7 @@ from . import _errors as err
 from ._auth import AuthError, EmulatorAuth
 from ._errors import BatchApiError
 from ._faults import FaultInjector, FaultRule, normalize_operation
+from ._http import DATA_SERVICE_VERSION, JSON_CONTENT_TYPE, request_timeout_error
 from ._net import is_loopback_address
 from ._odata import FilterError, Predicate, compile_filter, parse_expand, parse_select, project
 from ._paging import SKIPTOKEN, TokenError, decode_token, encode_token, next_link
@@ -52,9 +53,6 @@ from ._time import TICKS_PER_SECOND, format_datetime, format_http_date, now_tick
 
 logger = logging.getLogger("azbatch.emulator")
 
-JSON_CONTENT_TYPE = "application/json;odata=minimalmetadata;streaming=true;charset=utf-8"
-"""Content-Type of every JSON response, as the real service labels them."""
-
 TOKEN_OPERATION = "ManagedIdentity_GetToken"
 """Operation name of the managed-identity token route in the request log and in fault rules."""
 
@@ -64,6 +62,7 @@ ADMIN_PREFIX = "/_emulator"
 _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _REQUEST_ID = web.RequestKey("request_id", str)
 _FAULT = web.RequestKey("fault", str)
+_BODY_TIMEOUT = web.AppKey("body_timeout", float)
 _COMMON_QUERY = frozenset({"api-version", "timeout"})
 _LIST_QUERY = _COMMON_QUERY | {"$filter", "$select", "$expand", "maxresults", SKIPTOKEN}
 
@@ -141,7 +140,13 @@ def _json_response(
 
 def _error_response(request: web.Request, error: BatchApiError) -> web.Response:
     body = err.error_body(_base_url(request), error, request[_REQUEST_ID], format_datetime(now_ticks()))
-    return _json_response(error.status, body, error.headers)
+    headers = dict(error.headers)
+    close = headers.pop("Connection", "").lower() == "close"
+    response = _json_response(error.status, body, headers)
+    if close:
+        # aiohttp writes "Connection: close" itself and then really closes the connection.
+        response.force_close()
+    return response
 
 
 def _common_headers(request: web.Request) -> dict[str, str]:
@@ -288,8 +293,20 @@ def _reject_nan(token: str) -> Any:
     raise ValueError(f"{token} is not valid JSON")
 
 
+async def read_body(request: web.Request) -> bytes:
+    """The request body, or 408 ``RequestTimeout`` (closing the connection) if it is not all there in time.
+
+    aiohttp waits for a body as long as the client keeps the connection open; a client that sends half
+    a body and stalls would otherwise hold its handler (and the emulator's shutdown) indefinitely.
+    """
+    try:
+        return await asyncio.wait_for(request.read(), request.app[_BODY_TIMEOUT])
+    except asyncio.TimeoutError:
+        raise request_timeout_error("body") from None
+
+
 async def _read_json(request: web.Request, *, required: bool) -> dict[str, Any]:
-    raw = await request.read()
+    raw = await read_body(request)
     if not raw.strip():
         if required:
             raise err.invalid_body("the request body is empty")
@@ -434,7 +451,7 @@ class _BatchApi:
         _query(request, _COMMON_QUERY)
         _require_content_length(request)
         check = _conditions(request).checker(read=False)
-        await request.read()  # no body is defined; whatever was sent is ignored
+        await read_body(request)  # no body is defined; whatever was sent is ignored
         result = self.store.enable_job(job_id, check=check)
         return web.Response(status=202, headers=_write_headers(result, _job_url(request, result.job_id)))
 
@@ -746,6 +763,8 @@ def _make_middlewares(faults: FaultInjector, auth: EmulatorAuth, log: RequestLog
             response = _error_response(request, err.internal_error())
         if not response.prepared:
             response.headers.update(_common_headers(request))
+            if not admin and operation != TOKEN_OPERATION:
+                response.headers["DataServiceVersion"] = DATA_SERVICE_VERSION
         if not admin:
             log.record(request.method, request.path, operation, response.status, request.get(_FAULT))
         return response
@@ -825,9 +844,14 @@ def create_app(
     log: RequestLog,
     *,
     info: Callable[[], dict[str, Any]] | None = None,
+    body_timeout: float = 30.0,
 ) -> web.Application:
-    """Build the emulator's aiohttp application around the given store, faults, auth and request log."""
+    """Build the emulator's aiohttp application around the given store, faults, auth and request log.
+
+    ``body_timeout`` is how many seconds a handler waits for a request body before answering 408.
+    """
     app = web.Application(middlewares=_make_middlewares(faults, auth, log))
+    app[_BODY_TIMEOUT] = float(body_timeout)
     auth.add_routes(app)
     app.add_routes(_BatchApi(store).routes())
     app.add_routes(_AdminApi(store, faults, log, info or dict).routes())
