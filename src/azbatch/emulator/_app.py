@@ -50,6 +50,7 @@ from ._store import (
     WriteResult,
 )
 from ._time import TICKS_PER_SECOND, format_datetime, format_http_date, now_ticks, parse_http_date
+from ._versions import has_force_flag, put_takes_full_job
 
 logger = logging.getLogger("azbatch.emulator")
 
@@ -284,6 +285,17 @@ def _query(request: web.Request, allowed: frozenset[str]) -> dict[str, str]:
     return params
 
 
+def _check_force(params: Mapping[str, str]) -> None:
+    """``force`` (delete, terminate) exists from api-version 2024-07-01.20.0 on; older ones refuse it."""
+    value = params.get("force")
+    if value is None:
+        return
+    if not has_force_flag(params["api-version"]):
+        raise err.unsupported_query("force")
+    if value.lower() not in ("true", "false"):
+        raise err.invalid_query("force", value, "expected true or false")
+
+
 def _require_content_length(request: web.Request) -> None:
     if request.method in ("POST", "PUT", "PATCH") and "Content-Length" not in request.headers:
         raise err.missing_content_length()
@@ -432,7 +444,7 @@ class _BatchApi:
 
     async def delete(self, request: web.Request) -> web.StreamResponse:
         job_id = request.match_info["jobId"]
-        _query(request, _COMMON_QUERY)
+        _check_force(_query(request, _COMMON_QUERY | {"force"}))
         check = _conditions(request).checker(read=False)
         self.store.delete_job(job_id, check=check)
         return web.Response(status=202)
@@ -457,8 +469,8 @@ class _BatchApi:
 
     async def terminate(self, request: web.Request) -> web.StreamResponse:
         job_id = request.match_info["jobId"]
-        # "force" arrived with api-version 2025-06-01; accepted (and ignored) for any version.
-        _query(request, _COMMON_QUERY | {"force"})
+        # There are no tasks or nodes to wait for, so a valid "force" changes nothing.
+        _check_force(_query(request, _COMMON_QUERY | {"force"}))
         _require_content_length(request)
         check = _conditions(request).checker(read=False)
         body = await _read_json(request, required=False)
@@ -476,18 +488,19 @@ class _BatchApi:
 
     async def update(self, request: web.Request) -> web.StreamResponse:
         job_id = request.match_info["jobId"]
-        _query(request, _COMMON_QUERY)
+        params = _query(request, _COMMON_QUERY)
         _require_content_length(request)
         check = _conditions(request).checker(read=False)
         body = await _read_json(request, required=True)
-        result = self.store.update_job(job_id, body, check=check)
+        full_model = put_takes_full_job(params["api-version"])
+        result = self.store.update_job(job_id, body, check=check, with_id=full_model)
         return web.Response(status=200, headers=_write_headers(result, _job_url(request, result.job_id)))
 
     async def task_counts(self, request: web.Request) -> web.StreamResponse:
         job_id = request.match_info["jobId"]
         _query(request, _COMMON_QUERY)
         counts = self.store.get_task_counts(job_id)
-        body = {"odata.metadata": f"{_base_url(request)}/$metadata#taskcounts/@Element", **counts}
+        body = {"odata.metadata": f"{_base_url(request)}/$metadata#taskcountsresult/@Element", **counts}
         return _json_response(200, body)
 
     async def list_jobs(self, request: web.Request) -> web.StreamResponse:

@@ -536,9 +536,15 @@ class EmulatorStore:
             self._touch(job, now)
             return self._result(job)
 
-    def update_job(self, job_id: str, body: Mapping[str, Any], *, check: Check | None = None) -> WriteResult:
-        """Replace the job's updatable properties (the ``update`` operation); omitted ones get defaults."""
-        new = validate_update(body)
+    def update_job(
+        self, job_id: str, body: Mapping[str, Any], *, check: Check | None = None, with_id: bool = False
+    ) -> WriteResult:
+        """Replace the job's updatable properties (the ``update`` operation); omitted ones get defaults.
+
+        ``with_id`` (api-version 2025-06-01 and later, whose PUT body is the whole job model) lets the
+        body carry ``id``, which must then name this job.
+        """
+        new = validate_update(body, job_id=job_id if with_id else None)
         with self._lock:
             now = self.clock()
             job = self._live(job_id, now)

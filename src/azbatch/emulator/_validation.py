@@ -351,8 +351,17 @@ def validate_patch(body: Mapping[str, Any]) -> dict[str, Any]:
     return _updatable(body, UPDATABLE_PROPS)
 
 
-def validate_update(body: Mapping[str, Any]) -> dict[str, Any]:
-    """Check a JobUpdateParameter body; return the properties that replace the updatable set."""
+def validate_update(body: Mapping[str, Any], *, job_id: str | None = None) -> dict[str, Any]:
+    """Check a JobUpdateParameter body; return the properties that replace the updatable set.
+
+    With ``job_id`` the body may also carry ``id`` (the 2025 PUT body is the whole job model), and it
+    must name that job (ids compare case-insensitively, as everywhere in Batch).
+    """
+    if job_id is not None and "id" in body:
+        sent = body["id"]
+        if not isinstance(sent, str) or sent.lower() != job_id.lower():
+            raise err.invalid_property("id", sent, "the id in the body must be the id of the job in the URL")
+        body = {name: value for name, value in body.items() if name != "id"}
     reject_unknown(body, UPDATABLE_PROPS)
     if body.get("poolInfo") is None:
         raise err.missing_property("poolInfo")
