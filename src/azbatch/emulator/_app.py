@@ -789,7 +789,7 @@ def _make_middlewares(faults: FaultInjector, auth: EmulatorAuth, log: RequestLog
         rule = faults.pick(request.method, request.path, _operation(request, auth.identity_endpoint_path))
         if rule is None:
             return await handler(request)
-        request[_FAULT] = rule.kind
+        request[_FAULT] = rule.kind + ("+after_commit" if rule.after_commit else "")
         return await _apply_fault(request, handler, rule)
 
     @web.middleware
@@ -803,8 +803,29 @@ def _make_middlewares(faults: FaultInjector, auth: EmulatorAuth, log: RequestLog
     return [boundary, inject, guard]
 
 
+async def _commit(request: web.Request, handler: _Handler) -> Callable[[], web.StreamResponse]:
+    """Run the operation to completion; return what answers it (its response, or re-raising its error)."""
+    try:
+        response = await handler(request)
+    except (BatchApiError, AuthError, _NotModified, web.HTTPException) as exc:
+        error = exc
+
+        def fail() -> web.StreamResponse:
+            raise error
+
+        return fail
+    return lambda: response
+
+
 async def _apply_fault(request: web.Request, handler: _Handler, rule: FaultRule) -> web.StreamResponse:
     kind = rule.kind
+    if rule.after_commit and kind != "reset_after":
+        # The operation takes effect first; the fault below only decides what happens to its answer.
+        answer = await _commit(request, handler)
+        if kind == "delay":
+            await asyncio.sleep(rule.delay_ms / 1000)
+            return answer()
+        # The other kinds below answer without calling the handler again.
     retry = {"Retry-After": str(rule.retry_after)} if rule.retry_after is not None else {}
     if kind == "throttle":
         raise BatchApiError(

@@ -13,6 +13,12 @@ Kinds:
 ``reset_before``   the connection is reset before any response byte is sent
 ``reset_after``    the status line, headers and part of the body are sent, then the connection is reset
 ``delay``          the request is answered normally after ``delay_ms``
+
+By default a fault stands in for the operation: throttle, busy, internal_error and reset_before never
+reach the store, delay runs the operation after the pause. With ``after_commit`` the operation runs to
+completion first (a write is applied) and only its answer is lost: replaced by the 429/503/500, cut by
+a reset before any byte, or held back for ``delay_ms``. ``reset_after`` always runs the operation
+first, so the flag changes nothing there.
 """
 
 from __future__ import annotations
@@ -66,6 +72,7 @@ class FaultRule:
     probability: float = 1.0
     retry_after: int | None = 1
     delay_ms: int = 0
+    after_commit: bool = False
     fired: int = 0
 
     def __post_init__(self) -> None:
@@ -79,6 +86,8 @@ class FaultRule:
             raise ValueError("delay_ms must not be negative")
         if self.retry_after is not None and self.retry_after < 0:
             raise ValueError("retry_after must not be negative")
+        if not isinstance(self.after_commit, bool):
+            raise ValueError("after_commit must be true or false")
         if self.operation is not None:
             self.operation = normalize_operation(self.operation)
         if self.method is not None:
@@ -137,16 +146,32 @@ class FaultInjector:
         probability: float = 1.0,
         retry_after: int | None = 1,
         delay_ms: int = 0,
+        after_commit: bool = False,
     ) -> FaultRule:
-        """Append a rule and return it (its ``fired`` count shows how often it triggered)."""
-        rule = FaultRule(kind, operation, method, path, times, probability, retry_after, delay_ms)
+        """Append a rule and return it (its ``fired`` count shows how often it triggered).
+
+        ``after_commit`` runs the operation (applying a write) before the fault takes its answer away.
+        """
+        rule = FaultRule(
+            kind, operation, method, path, times, probability, retry_after, delay_ms, after_commit
+        )
         with self._lock:
             self._rules.append(rule)
         return rule
 
     def add_from_dict(self, data: Mapping[str, Any]) -> FaultRule:
         """Append a rule described by JSON data (the admin API's body); raise ``ValueError`` when invalid."""
-        allowed = {"kind", "operation", "method", "path", "times", "probability", "retry_after", "delay_ms"}
+        allowed = {
+            "kind",
+            "operation",
+            "method",
+            "path",
+            "times",
+            "probability",
+            "retry_after",
+            "delay_ms",
+            "after_commit",
+        }
         unknown = sorted(set(data) - allowed)
         if unknown:
             raise ValueError(f"unknown fault rule field {unknown[0]!r}")
@@ -180,6 +205,14 @@ class FaultInjector:
     def slow(self, delay_ms: int, *, times: int | None = 1, **match: Any) -> FaultRule:
         """Delay matching requests by ``delay_ms`` before answering them normally."""
         return self.add("delay", times=times, delay_ms=delay_ms, **match)
+
+    def fail_after_commit(self, *, times: int | None = 1, **match: Any) -> FaultRule:
+        """Apply matching requests, then answer 500 InternalError: the service did it, the answer was lost."""
+        return self.add("internal_error", times=times, after_commit=True, **match)
+
+    def reset_after_commit(self, *, times: int | None = 1, **match: Any) -> FaultRule:
+        """Apply matching requests, then reset the connection before any byte of the answer is sent."""
+        return self.add("reset_before", times=times, after_commit=True, **match)
 
     def clear(self) -> None:
         """Remove every rule."""
