@@ -585,6 +585,8 @@ class _AdminApi:
             web.post(f"{p}/jobs", self.seed_job),
             web.put(f"{p}/jobs/{{jobId}}/state", self.force_state),
             web.put(f"{p}/jobs/{{jobId}}/taskcounts", self.task_counts),
+            web.put(f"{p}/jobs/{{jobId}}/taskcounts/timeline", self.task_count_timeline),
+            web.post(f"{p}/jobs/{{jobId}}/taskcounts/step", self.step_task_counts),
             web.put(f"{p}/jobs/{{jobId}}/jobpreparationandreleasetaskstatus", self.prep_release),
             web.get(f"{p}/faults", self.list_faults, allow_head=False),
             web.post(f"{p}/faults", self.add_fault),
@@ -657,6 +659,22 @@ class _AdminApi:
         counts = self.store.set_task_counts(
             request.match_info["jobId"], body.get("taskCounts"), body.get("taskSlotCounts")
         )
+        return web.json_response(counts)
+
+    async def task_count_timeline(self, request: web.Request) -> web.StreamResponse:
+        body = await _read_json(request, required=True)
+        steps = body.get("steps")
+        if not isinstance(steps, list):
+            raise err.missing_property("steps")
+        replace = body.get("replace", True)
+        if not isinstance(replace, bool):
+            raise err.invalid_property("replace", replace, "expected true or false")
+        counts = self.store.set_task_count_timeline(request.match_info["jobId"], steps, replace=replace)
+        return web.json_response(counts)
+
+    async def step_task_counts(self, request: web.Request) -> web.StreamResponse:
+        body = await _read_json(request, required=False)
+        counts = self.store.step_task_counts(request.match_info["jobId"], body.get("steps", 1))
         return web.json_response(counts)
 
     async def prep_release(self, request: web.Request) -> web.StreamResponse:

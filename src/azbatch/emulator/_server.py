@@ -193,6 +193,20 @@ class BatchEmulator:
         """Environment variables that make azure-identity's ``ManagedIdentityCredential`` use this emulator."""
         return {"IDENTITY_ENDPOINT": self.identity_endpoint, "IDENTITY_HEADER": self.auth.identity_header}
 
+    def script_task_counts(
+        self, job_id: str, steps: list[dict[str, Any]], *, replace: bool = True
+    ) -> dict[str, Any]:
+        """Script a job's task counts over time (see ``EmulatorStore.set_task_count_timeline``).
+
+        ``steps`` are ``{"afterMs": ms, "taskCounts": {...}, "taskSlotCounts": {...}}`` dicts, applied
+        ``afterMs`` after this call on the store's clock.
+        """
+        return self.store.set_task_count_timeline(job_id, steps, replace=replace)
+
+    def step_task_counts(self, job_id: str, steps: int = 1) -> dict[str, Any]:
+        """Apply the job's next scripted task-count step(s) now; return the current counts."""
+        return self.store.step_task_counts(job_id, steps)
+
     @property
     def connection_count(self) -> int:
         """How many client connections are open right now (0 when not running)."""
