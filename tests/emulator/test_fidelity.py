@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from azbatch.emulator import BatchEmulator
 
-from ._client import Api, assert_batch_error
+from ._client import Api, assert_batch_error, example
 from .test_lifecycle import MS, T0, ManualClock
 
 V2024 = "2024-02-01.19.0"
@@ -195,3 +197,150 @@ async def test_patch_never_takes_an_id(api: Api) -> None:
     await api.add("a")
     reply = await api.call("PATCH", "/jobs/a", body={"id": "a", "priority": 1}, api_version=V2025)
     assert_batch_error(reply, 400, "UnsupportedProperty")
+
+
+# ------------------------------------------------------------------ body properties per api-version
+
+
+def auto_pool(**pool: Any) -> dict[str, Any]:
+    return {
+        "autoPoolSpecification": {
+            "poolLifetimeOption": "job",
+            "pool": {"vmSize": "standard_d2s_v3", **pool},
+        }
+    }
+
+
+RETIRED = {
+    "cloudServiceConfiguration": {"osFamily": "5"},
+    "certificateReferences": [{"thumbprint": "ab", "thumbprintAlgorithm": "sha1"}],
+    "applicationLicenses": ["maya"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(RETIRED))
+async def test_retired_pool_properties_are_refused_by_2025(api: Api, name: str) -> None:
+    body = {"id": "r", "poolInfo": auto_pool(**{name: RETIRED[name]})}
+    reply = await api.call("POST", "/jobs", body=body, api_version=V2025)
+    assert_batch_error(reply, 400, "UnsupportedProperty")
+    assert reply.detail("PropertyName") == f"poolInfo.autoPoolSpecification.pool.{name}"
+    assert (await api.get("r")).status == 404
+
+
+@pytest.mark.parametrize("name", sorted(RETIRED))
+async def test_retired_pool_properties_are_still_known_to_2024_02(api: Api, name: str) -> None:
+    body = {"id": "r", "poolInfo": auto_pool(**{name: RETIRED[name]})}
+    assert (await api.call("POST", "/jobs", body=body, api_version=V2024)).status == 201
+    stored = (await api.get("r")).body["poolInfo"]["autoPoolSpecification"]["pool"]
+    assert stored[name] == RETIRED[name]
+
+
+async def test_2024_07_retires_cloud_services_and_licenses_but_not_certificates(api: Api) -> None:
+    for name, expected in (
+        ("cloudServiceConfiguration", 400),
+        ("applicationLicenses", 400),
+        ("certificateReferences", 201),
+    ):
+        body = {"id": f"x{expected}{len(name)}", "poolInfo": auto_pool(**{name: RETIRED[name]})}
+        assert (await api.call("POST", "/jobs", body=body, api_version=V2024_07)).status == expected, name
+
+
+async def test_retired_pool_properties_in_patch_and_update(api: Api, emu: BatchEmulator) -> None:
+    await api.add("p")
+    emu.store.force_state("p", "disabled")
+    bad = {"poolInfo": auto_pool(cloudServiceConfiguration={"osFamily": "5"})}
+    assert_batch_error(
+        await api.call("PATCH", "/jobs/p", body=bad, api_version=V2025), 400, "UnsupportedProperty"
+    )
+    assert_batch_error(
+        await api.call("PUT", "/jobs/p", body=bad, api_version=V2025), 400, "UnsupportedProperty"
+    )
+    assert (await api.call("PATCH", "/jobs/p", body=bad, api_version=V2024)).status == 200
+
+
+@pytest.mark.parametrize("version", [V2024, V2024_07, V2025])
+async def test_unknown_pool_and_task_properties_are_refused_in_every_version(api: Api, version: str) -> None:
+    cases = [
+        ({"poolInfo": auto_pool(colour="red")}, "poolInfo.autoPoolSpecification.pool.colour"),
+        (
+            {"poolInfo": {"autoPoolSpecification": {"poolLifetimeOption": "job", "size": 1}}},
+            "poolInfo.autoPoolSpecification.size",
+        ),
+        (
+            {"poolInfo": {"poolId": "p"}, "jobManagerTask": {"id": "m", "commandLine": "x", "colour": 1}},
+            "jobManagerTask.colour",
+        ),
+        (
+            {"poolInfo": {"poolId": "p"}, "jobPreparationTask": {"commandLine": "x", "colour": 1}},
+            "jobPreparationTask.colour",
+        ),
+        (
+            {"poolInfo": {"poolId": "p"}, "jobReleaseTask": {"commandLine": "x", "colour": 1}},
+            "jobReleaseTask.colour",
+        ),
+    ]
+    for extra, prop in cases:
+        reply = await api.call("POST", "/jobs", body={"id": "u", **extra}, api_version=version)
+        assert_batch_error(reply, 400, "UnsupportedProperty")
+        assert reply.detail("PropertyName") == prop
+
+
+async def test_the_complex_2024_example_is_accepted(api: Api) -> None:
+    body = example("JobAdd_Complex")["parameters"]["job"]
+    assert (await api.call("POST", "/jobs", body=body, api_version=V2024)).status == 201
+
+
+async def test_network_skip_withdraw_from_2024_07(api: Api) -> None:
+    net = {
+        "subnetId": "/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/virtualNetworks/v/subnets/a",
+        "skipWithdrawFromVNet": True,
+    }
+    old = await api.call(
+        "POST",
+        "/jobs",
+        body={"id": "n", "poolInfo": {"poolId": "p"}, "networkConfiguration": net},
+        api_version=V2024,
+    )
+    assert_batch_error(old, 400, "UnsupportedProperty")
+    assert old.detail("PropertyName") == "networkConfiguration.skipWithdrawFromVNet"
+    for version in (V2024_07, V2025):
+        body = {
+            "id": f"n{version[:4]}{version[5:7]}",
+            "poolInfo": {"poolId": "p"},
+            "networkConfiguration": net,
+        }
+        assert (await api.call("POST", "/jobs", body=body, api_version=version)).status == 201
+        assert (await api.get(body["id"])).body["networkConfiguration"] == net
+    bad = {
+        "id": "nb",
+        "poolInfo": {"poolId": "p"},
+        "networkConfiguration": {**net, "skipWithdrawFromVNet": "yes"},
+    }
+    assert_batch_error(
+        await api.call("POST", "/jobs", body=bad, api_version=V2025), 400, "InvalidPropertyValue"
+    )
+
+
+async def test_patch_takes_network_configuration_from_2024_07(api: Api) -> None:
+    await api.add("pn")
+    net = {"networkConfiguration": {"subnetId": "subnet-1"}}
+    old = await api.call("PATCH", "/jobs/pn", body=net, api_version=V2024)
+    assert_batch_error(old, 400, "UnsupportedProperty")
+    assert old.detail("PropertyName") == "networkConfiguration"
+    assert (await api.call("PATCH", "/jobs/pn", body=net, api_version=V2025)).status == 200
+    assert (await api.get("pn")).body["networkConfiguration"] == {"subnetId": "subnet-1"}
+    # PUT never takes it: in 2025 it is read-only in the job model.
+    put = {"poolInfo": {"poolId": "pool"}, **net}
+    assert_batch_error(
+        await api.call("PUT", "/jobs/pn", body=put, api_version=V2025), 400, "UnsupportedProperty"
+    )
+
+
+async def test_seeding_accepts_the_properties_of_any_version(api: Api, emu: BatchEmulator) -> None:
+    body = {
+        "id": "seeded",
+        "poolInfo": auto_pool(cloudServiceConfiguration={"osFamily": "5"}),
+        "networkConfiguration": {"subnetId": "s", "skipWithdrawFromVNet": False},
+    }
+    emu.store.seed_job(body)
+    assert (await api.get("seeded")).status == 200

@@ -423,10 +423,10 @@ class _BatchApi:
         ]
 
     async def add(self, request: web.Request) -> web.StreamResponse:
-        _query(request, _COMMON_QUERY)
+        params = _query(request, _COMMON_QUERY)
         _require_content_length(request)
         body = await _read_json(request, required=True)
-        result = self.store.add_job(body)
+        result = self.store.add_job(body, api_version=params["api-version"])
         url = _job_url(request, result.job_id)
         return web.Response(status=201, headers={**_write_headers(result, url), "Location": url})
 
@@ -479,11 +479,11 @@ class _BatchApi:
 
     async def patch(self, request: web.Request) -> web.StreamResponse:
         job_id = request.match_info["jobId"]
-        _query(request, _COMMON_QUERY)
+        params = _query(request, _COMMON_QUERY)
         _require_content_length(request)
         check = _conditions(request).checker(read=False)
         body = await _read_json(request, required=True)
-        result = self.store.patch_job(job_id, body, check=check)
+        result = self.store.patch_job(job_id, body, check=check, api_version=params["api-version"])
         return web.Response(status=200, headers=_write_headers(result, _job_url(request, result.job_id)))
 
     async def update(self, request: web.Request) -> web.StreamResponse:
@@ -493,7 +493,9 @@ class _BatchApi:
         check = _conditions(request).checker(read=False)
         body = await _read_json(request, required=True)
         full_model = put_takes_full_job(params["api-version"])
-        result = self.store.update_job(job_id, body, check=check, with_id=full_model)
+        result = self.store.update_job(
+            job_id, body, check=check, with_id=full_model, api_version=params["api-version"]
+        )
         return web.Response(status=200, headers=_write_headers(result, _job_url(request, result.job_id)))
 
     async def task_counts(self, request: web.Request) -> web.StreamResponse:

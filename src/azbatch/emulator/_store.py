@@ -469,9 +469,14 @@ class EmulatorStore:
 
     # ----------------------------------------------------------------------------- the operations
 
-    def add_job(self, body: Mapping[str, Any], *, schedule_id: str | None = None) -> WriteResult:
-        """Create a job from a JobAddParameter body (the ``add`` operation), optionally owned by a schedule."""
-        props = validate_add(body)
+    def add_job(
+        self, body: Mapping[str, Any], *, schedule_id: str | None = None, api_version: str | None = None
+    ) -> WriteResult:
+        """Create a job from a JobAddParameter body (the ``add`` operation), optionally owned by a schedule.
+
+        ``api_version`` selects which properties the body may carry (None: those of any known version).
+        """
+        props = validate_add(body, version=api_version)
         with self._lock:
             now = self.clock()
             key = props["id"].lower()
@@ -574,9 +579,16 @@ class EmulatorStore:
             self._begin(job, "terminating", "completed", now, reason)
             return self._result(job)
 
-    def patch_job(self, job_id: str, body: Mapping[str, Any], *, check: Check | None = None) -> WriteResult:
+    def patch_job(
+        self,
+        job_id: str,
+        body: Mapping[str, Any],
+        *,
+        check: Check | None = None,
+        api_version: str | None = None,
+    ) -> WriteResult:
         """Merge the given updatable properties into the job (the ``patch`` operation)."""
-        new = validate_patch(body)
+        new = validate_patch(body, version=api_version)
         with self._lock:
             now = self.clock()
             job = self._live(job_id, now)
@@ -590,14 +602,20 @@ class EmulatorStore:
             return self._result(job)
 
     def update_job(
-        self, job_id: str, body: Mapping[str, Any], *, check: Check | None = None, with_id: bool = False
+        self,
+        job_id: str,
+        body: Mapping[str, Any],
+        *,
+        check: Check | None = None,
+        with_id: bool = False,
+        api_version: str | None = None,
     ) -> WriteResult:
         """Replace the job's updatable properties (the ``update`` operation); omitted ones get defaults.
 
         ``with_id`` (api-version 2025-06-01 and later, whose PUT body is the whole job model) lets the
         body carry ``id``, which must then name this job.
         """
-        new = validate_update(body, job_id=job_id if with_id else None)
+        new = validate_update(body, job_id=job_id if with_id else None, version=api_version)
         with self._lock:
             now = self.clock()
             job = self._live(job_id, now)

@@ -34,3 +34,59 @@ def has_force_flag(version: str) -> bool:
 def put_takes_full_job(version: str) -> bool:
     """From 2025-06-01 the PUT (update/replace) body is the whole job model, which includes ``id``."""
     return api_date(version) >= V2025_06
+
+
+# ------------------------------------------------------------------------- body properties per version
+
+_POOL_SPEC_2024_02 = (
+    "displayName",
+    "vmSize",
+    "cloudServiceConfiguration",
+    "virtualMachineConfiguration",
+    "taskSlotsPerNode",
+    "taskSchedulingPolicy",
+    "resizeTimeout",
+    "targetDedicatedNodes",
+    "targetLowPriorityNodes",
+    "enableAutoScale",
+    "autoScaleFormula",
+    "autoScaleEvaluationInterval",
+    "enableInterNodeCommunication",
+    "networkConfiguration",
+    "startTask",
+    "certificateReferences",
+    "applicationPackageReferences",
+    "applicationLicenses",
+    "userAccounts",
+    "metadata",
+    "mountConfiguration",
+    "targetNodeCommunicationMode",
+    "upgradePolicy",
+    "resourceTags",
+)
+# Retired by the 2024-07-01.20.0 swagger, and (with certificates) absent from 2025-06-01. The 2025 Python
+# surface also lacks targetNodeCommunicationMode and resourceTags, but that is not confirmed by the
+# swagger (JOBS-API.md §8.2, caveat 2), so they stay accepted.
+_RETIRED_2024_07 = frozenset({"cloudServiceConfiguration", "applicationLicenses"})
+_RETIRED_2025_06 = _RETIRED_2024_07 | {"certificateReferences"}
+
+
+def pool_spec_properties(version: str | None) -> tuple[str, ...]:
+    """Properties an auto-pool ``pool`` specification may carry; ``None`` (seeding) allows all of them."""
+    if version is None:
+        return _POOL_SPEC_2024_02
+    date = api_date(version)
+    retired = _RETIRED_2025_06 if date >= V2025_06 else _RETIRED_2024_07 if date >= V2024_07 else frozenset()
+    return tuple(name for name in _POOL_SPEC_2024_02 if name not in retired)
+
+
+def job_network_properties(version: str | None) -> tuple[str, ...]:
+    """Properties of a job's ``networkConfiguration``: ``skipWithdrawFromVNet`` came with 2024-07-01.20.0."""
+    if version is None or api_date(version) >= V2024_07:
+        return ("subnetId", "skipWithdrawFromVNet")
+    return ("subnetId",)
+
+
+def patch_takes_network(version: str | None) -> bool:
+    """Patch accepts ``networkConfiguration`` from 2024-07-01.20.0 on."""
+    return version is None or api_date(version) >= V2024_07
