@@ -7,6 +7,10 @@ import contextlib
 
 import aiohttp
 import pytest
+from azure.core.pipeline import AsyncPipeline
+from azure.core.pipeline.policies import AsyncRetryPolicy
+from azure.core.pipeline.transport import AioHttpTransport
+from azure.core.rest import HttpRequest
 
 from azbatch.emulator import BatchEmulator
 
@@ -264,4 +268,55 @@ async def test_after_commit_through_the_admin_api(api: Api, emu: BatchEmulator) 
     listed = (await api.admin("GET", "/faults")).body["rules"]
     assert listed[0]["after_commit"] is True and listed[0]["fired"] == 1
     bad = await api.admin("POST", "/faults", {"kind": "busy", "after_commit": "yes"})
+    assert_batch_error(bad, 400, "InvalidPropertyValue")
+
+
+# ------------------------------------------------------------------------------ fast retry hints
+
+
+class RecordingTransport(AioHttpTransport):
+    """azure-core's aiohttp transport, recording the retry sleeps instead of sleeping."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.slept: list[float] = []
+
+    async def sleep(self, duration: float) -> None:
+        self.slept.append(duration)
+
+
+async def get_with_azure_core_retries(emu: BatchEmulator) -> tuple[int, list[float]]:
+    transport = RecordingTransport()
+    policies = [AsyncRetryPolicy(retry_total=3, retry_backoff_factor=0.8)]
+    async with AsyncPipeline(transport, policies=policies) as pipeline:
+        response = await pipeline.run(HttpRequest("GET", f"{emu.endpoint}/jobs?api-version={API_VERSION}"))
+        return response.http_response.status_code, transport.slept
+
+
+async def test_retry_after_ms_makes_azure_core_retry_after_milliseconds(emu: BatchEmulator) -> None:
+    rule = emu.faults.throttle(operation="list", times=2, retry_after_ms=5)
+    status, slept = await get_with_azure_core_retries(emu)
+    assert status == 200
+    assert slept == [0.005, 0.005]
+    assert rule.fired == 2
+
+
+async def test_retry_after_zero_falls_back_to_azure_core_backoff(emu: BatchEmulator) -> None:
+    emu.faults.server_busy(operation="list", times=2, retry_after=0)
+    status, slept = await get_with_azure_core_retries(emu)
+    assert status == 200
+    # "Retry-After: 0" counts as no hint: the first retry is immediate, the second waits for the
+    # exponential backoff (seconds with the default factor) instead of a few milliseconds.
+    assert len(slept) == 1 and slept[0] >= 0.8
+
+
+async def test_retry_after_ms_headers(api: Api, emu: BatchEmulator) -> None:
+    emu.faults.server_busy(operation="list", retry_after_ms=20)
+    reply = await api.call("GET", "/jobs")
+    assert_batch_error(reply, 503, "ServerBusy")
+    assert reply.headers["retry-after-ms"] == "20" and reply.headers["x-ms-retry-after-ms"] == "20"
+    assert "Retry-After" not in reply.headers
+    created = await api.admin("POST", "/faults", {"kind": "throttle", "retry_after_ms": 0})
+    assert created.status == 201 and created.body["retry_after_ms"] == 0
+    bad = await api.admin("POST", "/faults", {"kind": "throttle", "retry_after_ms": -1})
     assert_batch_error(bad, 400, "InvalidPropertyValue")

@@ -846,7 +846,7 @@ async def _apply_fault(request: web.Request, handler: _Handler, rule: FaultRule)
             await asyncio.sleep(rule.delay_ms / 1000)
             return answer()
         # The other kinds below answer without calling the handler again.
-    retry = {"Retry-After": str(rule.retry_after)} if rule.retry_after is not None else {}
+    retry = rule.retry_headers()
     if kind == "throttle":
         raise BatchApiError(
             429,

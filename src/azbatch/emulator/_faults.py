@@ -19,6 +19,9 @@ reach the store, delay runs the operation after the pause. With ``after_commit``
 completion first (a write is applied) and only its answer is lost: replaced by the 429/503/500, cut by
 a reset before any byte, or held back for ``delay_ms``. ``reset_after`` always runs the operation
 first, so the flag changes nothing there.
+
+429 and 503 carry ``Retry-After: <retry_after>`` seconds, or with ``retry_after_ms`` the millisecond
+headers azure-core honours (``retry-after-ms``, ``x-ms-retry-after-ms``), which keeps retry tests fast.
 """
 
 from __future__ import annotations
@@ -73,6 +76,7 @@ class FaultRule:
     retry_after: int | None = 1
     delay_ms: int = 0
     after_commit: bool = False
+    retry_after_ms: int | None = None
     fired: int = 0
 
     def __post_init__(self) -> None:
@@ -86,12 +90,32 @@ class FaultRule:
             raise ValueError("delay_ms must not be negative")
         if self.retry_after is not None and self.retry_after < 0:
             raise ValueError("retry_after must not be negative")
+        if self.retry_after_ms is not None and (
+            isinstance(self.retry_after_ms, bool)
+            or not isinstance(self.retry_after_ms, int)
+            or self.retry_after_ms < 0
+        ):
+            raise ValueError("retry_after_ms must be a non-negative integer")
         if not isinstance(self.after_commit, bool):
             raise ValueError("after_commit must be true or false")
         if self.operation is not None:
             self.operation = normalize_operation(self.operation)
         if self.method is not None:
             self.method = self.method.upper()
+
+    def retry_headers(self) -> dict[str, str]:
+        """The retry hint headers a 429/503 from this rule carries.
+
+        With ``retry_after_ms`` the hint is ``retry-after-ms`` and ``x-ms-retry-after-ms`` only: azure-core
+        reads ``Retry-After`` first, and takes ``Retry-After: 0`` as "no hint" (falling back to its
+        exponential backoff), so a millisecond hint works only without it.
+        """
+        if self.retry_after_ms is not None:
+            value = str(self.retry_after_ms)
+            return {"retry-after-ms": value, "x-ms-retry-after-ms": value}
+        if self.retry_after is not None:
+            return {"Retry-After": str(self.retry_after)}
+        return {}
 
     @property
     def exhausted(self) -> bool:
@@ -147,13 +171,24 @@ class FaultInjector:
         retry_after: int | None = 1,
         delay_ms: int = 0,
         after_commit: bool = False,
+        retry_after_ms: int | None = None,
     ) -> FaultRule:
         """Append a rule and return it (its ``fired`` count shows how often it triggered).
 
         ``after_commit`` runs the operation (applying a write) before the fault takes its answer away.
+        ``retry_after_ms`` (throttle, busy) sends the pause in milliseconds instead of ``Retry-After``.
         """
         rule = FaultRule(
-            kind, operation, method, path, times, probability, retry_after, delay_ms, after_commit
+            kind,
+            operation,
+            method,
+            path,
+            times,
+            probability,
+            retry_after,
+            delay_ms,
+            after_commit,
+            retry_after_ms,
         )
         with self._lock:
             self._rules.append(rule)
@@ -171,6 +206,7 @@ class FaultInjector:
             "retry_after",
             "delay_ms",
             "after_commit",
+            "retry_after_ms",
         }
         unknown = sorted(set(data) - allowed)
         if unknown:
