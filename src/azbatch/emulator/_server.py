@@ -213,6 +213,19 @@ class BatchEmulator:
         server = self._runner.server if self._runner is not None else None
         return len(server.connections) if server is not None else 0
 
+    def client_env(self) -> dict[str, str]:
+        """Environment variables a client (or the samples) can connect with.
+
+        ``AZURE_BATCH_ENDPOINT``, ``AZURE_BATCH_ACCOUNT`` and ``AZURE_BATCH_KEY`` for Shared Key, plus the
+        managed-identity pair of :meth:`identity_env`. The values contain the account key.
+        """
+        return {
+            "AZURE_BATCH_ENDPOINT": self.endpoint,
+            "AZURE_BATCH_ACCOUNT": self.account,
+            "AZURE_BATCH_KEY": self.key,
+            **self.identity_env(),
+        }
+
     def info(self) -> dict[str, Any]:
         """What a client needs to connect (the CLI prints this; ``GET /_emulator/info`` returns it)."""
         return {
