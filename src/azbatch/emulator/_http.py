@@ -161,7 +161,8 @@ class _Connection(RequestHandler):
             self._header_timer = None
 
     def _between_requests(self) -> bool:
-        return not self._request_in_progress and not self._messages
+        # getattr: the attribute is an aiohttp internal that older 3.x releases may lack.
+        return not getattr(self, "_request_in_progress", False) and not self._messages
 
     def _waiting_for_request(self) -> bool:
         waiter = self._waiter
