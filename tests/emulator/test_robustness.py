@@ -263,3 +263,76 @@ def test_connection_limits_are_checked() -> None:
         BatchEmulator(body_timeout=float("inf"))
     with pytest.raises(TypeError, match="idle_timeout"):
         BatchEmulator(idle_timeout="5")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "encoding_and_body",
+    [
+        pytest.param(b"Content-Encoding: gzip\r\nContent-Length: 4\r\n\r\nabcd", id="gzip"),
+        pytest.param(b"Content-Encoding: deflate\r\nContent-Length: 4\r\n\r\nabcd", id="deflate"),
+    ],
+)
+async def test_undecodable_bodies_are_a_400(emu: BatchEmulator, encoding_and_body: bytes) -> None:
+    reader, writer = await _connect(emu)
+    writer.write(b"POST /jobs?api-version=2024-02-01.19.0 HTTP/1.1\r\nHost: x\r\n" + encoding_and_body)
+    await writer.drain()
+    reply = await _read_reply(reader)
+    assert reply.status == 400
+    assert reply.json()["code"] in ("InvalidRequestBody", "InvalidHttpRequest")
+    assert reply.headers["content-type"].startswith("application/json;odata=minimalmetadata")
+    await _hangup(writer)
+    assert emu.store.job_ids() == []
+
+
+async def test_a_client_leaving_mid_body_is_not_an_emulator_error(
+    emu: BatchEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    _reader, writer = await _connect(emu)
+    writer.write(b"POST /jobs?api-version=2024-02-01.19.0 HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{")
+    await writer.drain()
+    for _ in range(100):  # until the handler waits for the rest of the body
+        if emu.connection_count == 1:
+            break
+        await asyncio.sleep(0.01)
+    await _hangup(writer)
+    for _ in range(200):  # bounded: the emulator notices the hang-up and records it
+        if emu.request_log.count("add", 0):
+            break
+        await asyncio.sleep(0.01)
+    assert emu.request_log.count("add", 0) == 1
+    assert not [r for r in caplog.records if r.name == "azbatch.emulator" and r.levelname == "ERROR"]
+
+
+ADMIN_TYPE_ERRORS = [
+    ("PUT", "/config", {"seed": [1]}, "seed"),
+    ("PUT", "/config", {"seed": True}, "seed"),
+    ("POST", "/jobs", {"job": {"id": "x", "poolInfo": {"poolId": "p"}}, "jobScheduleId": 5}, "jobScheduleId"),
+    (
+        "POST",
+        "/jobs",
+        {"job": {"id": "x", "poolInfo": {"poolId": "p"}}, "terminateReason": 5},
+        "terminateReason",
+    ),
+    ("PUT", "/jobs/a/state", {"state": "completed", "terminateReason": ["r"]}, "terminateReason"),
+    ("POST", "/faults", {"kind": "busy", "method": 5}, "rule"),
+    ("POST", "/faults", {"kind": "busy", "operation": 5}, "rule"),
+    ("POST", "/faults", {"kind": "busy", "path": 5}, "rule"),
+    ("POST", "/faults", {"kind": "busy", "times": "a"}, "rule"),
+    ("POST", "/faults", {"kind": "busy", "times": True}, "rule"),
+    ("POST", "/faults", {"kind": "busy", "probability": "x"}, "rule"),
+    ("POST", "/faults", {"kind": "delay", "delay_ms": 1.5}, "rule"),
+    ("POST", "/faults", {"kind": "busy", "retry_after": "1"}, "rule"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "prop"), ADMIN_TYPE_ERRORS)
+async def test_admin_api_refuses_wrong_types_with_a_400(
+    api: Api, emu: BatchEmulator, method: str, path: str, body: Any, prop: str
+) -> None:
+    await api.add("a")
+    reply = await api.admin(method, path, body)
+    assert_batch_error(reply, 400, "InvalidPropertyValue")
+    assert reply.detail("PropertyName") == prop
+    assert emu.faults.rules == []
+    assert emu.store.job_ids() == ["a"]
+    assert (await api.call("GET", "/jobs")).status == 200  # nothing half-added breaks later requests

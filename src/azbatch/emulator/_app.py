@@ -30,7 +30,9 @@ from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Middleware
+from aiohttp.web_protocol import RequestPayloadError
 
 from . import _errors as err
 from ._auth import AuthError, EmulatorAuth
@@ -315,6 +317,18 @@ async def read_body(request: web.Request) -> bytes:
         return await asyncio.wait_for(request.read(), request.app[_BODY_TIMEOUT])
     except asyncio.TimeoutError:
         raise request_timeout_error("body") from None
+    except ConnectionError:
+        # The client went away mid-body: nobody to answer, nothing to log as an emulator error.
+        raise asyncio.CancelledError() from None
+    except (RequestPayloadError, HttpProcessingError):
+        # A body aiohttp cannot decode (bad gzip/deflate data, a broken chunk): the client's fault.
+        raise BatchApiError(
+            400,
+            "InvalidRequestBody",
+            "The request body could not be decoded.",
+            [("Reason", "the body does not match its Content-Encoding or transfer coding")],
+            headers={"Connection": "close"},
+        ) from None
 
 
 async def _read_json(request: web.Request, *, required: bool) -> dict[str, Any]:
@@ -622,7 +636,10 @@ class _AdminApi:
                 raise err.invalid_property("pageScanLimit", limit, "expected null or a positive integer")
             self.store.page_scan_limit = limit
         if "seed" in body:
-            self.faults.reseed(body["seed"])
+            seed = body["seed"]
+            if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+                raise err.invalid_property("seed", seed, "expected null or an integer")
+            self.faults.reseed(seed)
         return web.json_response(
             {"transitionMs": self.store.transition_ms, "pageScanLimit": self.store.page_scan_limit}
         )
@@ -641,9 +658,9 @@ class _AdminApi:
             raise err.missing_property("job")
         result = self.store.seed_job(
             job,
-            schedule_id=body.get("jobScheduleId"),
-            state=body.get("state"),
-            terminate_reason=body.get("terminateReason"),
+            schedule_id=_optional_string(body, "jobScheduleId"),
+            state=_optional_string(body, "state"),
+            terminate_reason=_optional_string(body, "terminateReason"),
         )
         return web.json_response({"id": result.job_id, "eTag": result.etag}, status=201)
 
@@ -652,7 +669,9 @@ class _AdminApi:
         if body.get("state") is None:
             raise err.missing_property("state")
         result = self.store.force_state(
-            request.match_info["jobId"], str(body["state"]), terminate_reason=body.get("terminateReason")
+            request.match_info["jobId"],
+            str(body["state"]),
+            terminate_reason=_optional_string(body, "terminateReason"),
         )
         return web.json_response({"id": result.job_id, "eTag": result.etag})
 
@@ -710,6 +729,13 @@ class _AdminApi:
     async def reset_requests(self, request: web.Request) -> web.StreamResponse:
         self.log.reset()
         return web.json_response({"total": 0})
+
+
+def _optional_string(body: Mapping[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise err.invalid_property(name, value, "expected a string")
+    return value
 
 
 # ---------------------------------------------------------------------------------------- middleware

@@ -80,22 +80,22 @@ class FaultRule:
     fired: int = 0
 
     def __post_init__(self) -> None:
+        # Rules also come from JSON (the admin API), so types are checked here, not only ranges: a bad
+        # rule must be refused when it is added, never fail the requests it is matched against.
         if self.kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {self.kind!r}; expected one of {', '.join(FAULT_KINDS)}")
-        if not 0.0 <= self.probability <= 1.0:
+        for name in ("operation", "method", "path"):
+            if getattr(self, name) is not None and not isinstance(getattr(self, name), str):
+                raise ValueError(f"{name} must be a string")
+        _check_count("times", self.times, optional=True)
+        _check_count("retry_after", self.retry_after, optional=True)
+        _check_count("retry_after_ms", self.retry_after_ms, optional=True)
+        _check_count("delay_ms", self.delay_ms, optional=False)
+        probability: object = self.probability
+        if isinstance(probability, bool) or not isinstance(probability, (int, float)):
+            raise ValueError("probability must be a number between 0 and 1")
+        if not 0.0 <= probability <= 1.0:
             raise ValueError("probability must be between 0 and 1")
-        if self.times is not None and self.times < 0:
-            raise ValueError("times must not be negative")
-        if self.delay_ms < 0:
-            raise ValueError("delay_ms must not be negative")
-        if self.retry_after is not None and self.retry_after < 0:
-            raise ValueError("retry_after must not be negative")
-        if self.retry_after_ms is not None and (
-            isinstance(self.retry_after_ms, bool)
-            or not isinstance(self.retry_after_ms, int)
-            or self.retry_after_ms < 0
-        ):
-            raise ValueError("retry_after_ms must be a non-negative integer")
         if not isinstance(self.after_commit, bool):
             raise ValueError("after_commit must be true or false")
         if self.operation is not None:
@@ -138,6 +138,13 @@ class FaultRule:
     def to_dict(self) -> dict[str, Any]:
         """The rule as JSON-ready data (the admin API returns this)."""
         return asdict(self)
+
+
+def _check_count(name: str, value: object, *, optional: bool) -> None:
+    if value is None and optional:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer" + (" or null" if optional else ""))
 
 
 class FaultInjector:
