@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import http_exceptions, web
-from aiohttp.web_protocol import RequestHandler
+from aiohttp.web_protocol import RequestHandler, RequestPayloadError
 from aiohttp.web_request import BaseRequest
 
 from ._errors import BatchApiError, error_body
@@ -203,6 +203,15 @@ class _Connection(RequestHandler):
         self._header_timer = self._idle_timer = None
 
     # ------------------------------------------------------------------------------------ errors
+
+    def log_exception(self, *args: Any, **kw: Any) -> None:
+        """Log aiohttp's own errors, except a client's broken body, which was already answered 400."""
+        exc = kw.get("exc_info")
+        # After answering, aiohttp drains the unread body and trips over the same decoding error again.
+        if isinstance(exc, (RequestPayloadError, http_exceptions.HttpProcessingError, ConnectionError)):
+            self.logger.debug(*args, **kw)
+            return
+        super().log_exception(*args, **kw)
 
     def handle_error(
         self,
