@@ -905,6 +905,7 @@ async def _apply_fault(request: web.Request, handler: _Handler, rule: FaultRule)
     declared = len(body) if len(body) >= 2 else len(body) + 16  # a body-less answer still gets cut short
     partial = web.StreamResponse(status=response.status, headers=response.headers)
     partial.headers.update(_common_headers(request))
+    partial.headers["DataServiceVersion"] = DATA_SERVICE_VERSION
     partial.content_length = declared
     await partial.prepare(request)
     await partial.write(body[: declared // 2])
