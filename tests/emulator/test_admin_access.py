@@ -168,6 +168,8 @@ ADMIN_CALLS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", "/_emulator/jobs", {"job": {"id": "j", "poolInfo": {"poolId": "p"}}}),
     ("PUT", "/_emulator/jobs/j/state", {"state": "completed"}),
     ("PUT", "/_emulator/jobs/j/taskcounts", {"taskCounts": {}}),
+    ("PUT", "/_emulator/jobs/j/taskcounts/timeline", {"steps": [{"afterMs": 0}]}),
+    ("POST", "/_emulator/jobs/j/taskcounts/step", {}),
     ("PUT", "/_emulator/jobs/j/jobpreparationandreleasetaskstatus", {"value": []}),
     ("GET", "/_emulator/faults", None),
     ("POST", "/_emulator/faults", {"kind": "busy"}),

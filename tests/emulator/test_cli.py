@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import os
 import signal
+import stat
 import sys
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -31,11 +34,13 @@ async def start_cli(*args: str) -> tuple[asyncio.subprocess.Process, dict[str, s
     )
     assert proc.stdout is not None
     info: dict[str, str] = {}
+    banner: list[str] = []
     try:
         for _ in range(MAX_BANNER_LINES):
             line = (await asyncio.wait_for(proc.stdout.readline(), STARTUP_TIMEOUT_S)).decode().strip()
             if not line:
                 break
+            banner.append(line)
             if line.startswith("export "):
                 name, _, value = line[len("export ") :].partition("=")
                 info[name] = value
@@ -48,6 +53,7 @@ async def start_cli(*args: str) -> tuple[asyncio.subprocess.Process, dict[str, s
         proc.kill()
         await proc.wait()
         raise
+    info["banner"] = "\n".join(banner)
     return proc, info
 
 
@@ -110,3 +116,100 @@ async def test_cli_reports_a_port_in_use() -> None:
         _, err = await asyncio.wait_for(proc.communicate(), STARTUP_TIMEOUT_S)
     assert proc.returncode == 1
     assert b"error:" in err and b"Traceback" not in err
+
+
+async def test_cli_connection_time_limits() -> None:
+    proc, info = await start_cli("--no-auth", "--header-timeout", "0.2", "--idle-timeout", "60")
+    try:
+        host, _, port = info["endpoint"].removeprefix("http://").rpartition(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(b"GET /jobs HTTP/1.1\r\nHost: x\r\n")  # headers never finished
+        answer = await asyncio.wait_for(reader.read(), EXIT_TIMEOUT_S)
+        writer.close()
+        await writer.wait_closed()
+        assert answer.startswith(b"HTTP/1.1 408 ")
+        assert b'"code":"RequestTimeout"' in answer
+    finally:
+        code, _, _ = await stop(proc, signal.SIGINT)
+    assert code == 0
+
+
+async def test_cli_rejects_a_bad_time_limit() -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "azbatch.emulator",
+        "--body-timeout",
+        "0",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(proc.communicate(), STARTUP_TIMEOUT_S)
+    assert proc.returncode == 1
+    assert b"error: body_timeout must be a positive" in err and b"Traceback" not in err
+
+
+async def test_cli_json_output() -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "azbatch.emulator",
+        "--json",
+        "--no-auth",
+        "--account",
+        "jsonacct",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert proc.stdout is not None
+    try:
+        line = await asyncio.wait_for(proc.stdout.readline(), STARTUP_TIMEOUT_S)
+        info = json.loads(line)
+        assert info["account"] == "jsonacct" and info["auth"] is False
+        assert info["endpoint"].startswith("http://127.0.0.1:")
+        env = info["env"]
+        assert env == {
+            "AZURE_BATCH_ENDPOINT": info["endpoint"],
+            "AZURE_BATCH_ACCOUNT": "jsonacct",
+            "AZURE_BATCH_KEY": info["key"],
+            "IDENTITY_ENDPOINT": info["IDENTITY_ENDPOINT"],
+            "IDENTITY_HEADER": info["IDENTITY_HEADER"],
+        }
+        async with aiohttp.ClientSession() as session:
+            url = f"{env['AZURE_BATCH_ENDPOINT']}/jobs?api-version=2024-02-01.19.0"
+            async with session.get(url) as response:
+                assert response.status == 200
+    finally:
+        code, out, err = await stop(proc, signal.SIGTERM)
+    assert code == 0, err
+    assert out == ""  # nothing but the JSON line on stdout
+
+
+async def test_cli_env_file(tmp_path: Path) -> None:
+    target = tmp_path / "emulator.env"
+    proc, info = await start_cli("--env-file", str(target))
+    try:
+        text = target.read_text(encoding="utf-8")
+        values = dict(line.split("=", 1) for line in text.splitlines())
+        assert values["AZURE_BATCH_ENDPOINT"] == info["endpoint"]
+        assert values["AZURE_BATCH_ACCOUNT"] == info["account"]
+        assert values["AZURE_BATCH_KEY"] == info["key"]
+        assert values["IDENTITY_ENDPOINT"] == info["IDENTITY_ENDPOINT"]
+        assert values["IDENTITY_HEADER"] == info["IDENTITY_HEADER"]
+        if os.name == "posix":
+            assert stat.S_IMODE(target.stat().st_mode) == 0o600  # it holds the key
+        assert [p.name for p in tmp_path.iterdir()] == ["emulator.env"]  # no temporary left behind
+    finally:
+        code, _, _ = await stop(proc, signal.SIGINT)
+    assert code == 0
+
+
+async def test_cli_banner_says_what_credential_to_use_without_auth() -> None:
+    proc, info = await start_cli("--no-auth")
+    try:
+        assert info["auth"] == "off"
+        assert "pass any credential, e.g. AzureNamedKeyCredential(account, key)" in info["banner"]
+    finally:
+        code, _, _ = await stop(proc, signal.SIGINT)
+    assert code == 0

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import aiohttp
 import pytest
+from azure.core.pipeline import AsyncPipeline
+from azure.core.pipeline.policies import AsyncRetryPolicy
+from azure.core.pipeline.transport import AioHttpTransport
+from azure.core.rest import HttpRequest
 
 from azbatch.emulator import BatchEmulator
 
@@ -163,3 +168,155 @@ async def test_faults_through_the_admin_api(api: Api) -> None:
     assert log["recent"][-1]["fault"] == "throttle"
     # Admin calls are neither faulted nor counted.
     assert (await api.admin("GET", "/requests")).body["total"] == 1
+
+
+# ------------------------------------------------------------------------------------- after commit
+
+ADD_BODY = {"id": "committed", "poolInfo": {"poolId": "p"}}
+
+
+async def test_internal_error_after_commit_applies_the_write(api: Api, emu: BatchEmulator) -> None:
+    rule = emu.faults.fail_after_commit(operation="add")
+    assert (rule.kind, rule.after_commit) == ("internal_error", True)
+    reply = await api.call("POST", "/jobs", body=ADD_BODY)
+    assert_batch_error(reply, 500, "InternalError")
+    assert "ETag" not in reply.headers and "Location" not in reply.headers  # the real answer is gone
+    assert (await api.get("committed")).status == 200  # ... but the job exists
+    assert_batch_error(await api.call("POST", "/jobs", body=ADD_BODY), 409, "JobExists")
+    assert emu.request_log.snapshot()["recent"][0]["fault"] == "internal_error+after_commit"
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "code"), [("throttle", 429, "TooManyRequests"), ("busy", 503, "ServerBusy")]
+)
+async def test_throttle_and_busy_after_commit(
+    api: Api, emu: BatchEmulator, kind: str, status: int, code: str
+) -> None:
+    await api.add("j", priority=1)
+    emu.faults.add(kind, operation="patch", times=1, retry_after=0, after_commit=True)
+    reply = await api.call("PATCH", "/jobs/j", body={"priority": 7})
+    assert_batch_error(reply, status, code)
+    assert reply.headers["Retry-After"] == "0"
+    assert (await api.get("j")).body["priority"] == 7
+
+
+async def test_default_faults_still_stand_in_for_the_operation(api: Api, emu: BatchEmulator) -> None:
+    await api.add("j", priority=1)
+    for kind in ("throttle", "busy", "internal_error"):
+        emu.faults.add(kind, operation="patch", times=1)
+        assert (await api.call("PATCH", "/jobs/j", body={"priority": 7})).status >= 429
+    assert (await api.get("j")).body["priority"] == 1
+
+
+async def test_reset_after_commit(api: Api, emu: BatchEmulator) -> None:
+    await api.add("j")
+    emu.faults.reset_after_commit(operation="terminate")
+    with pytest.raises((aiohttp.ClientOSError, aiohttp.ServerDisconnectedError)):
+        await api.call("POST", "/jobs/j/terminate", data=b"")
+    assert await api.state("j") in ("terminating", "completed")
+    assert emu.request_log.count("terminate", 0) == 1
+    again = await api.call("POST", "/jobs/j/terminate", data=b"")
+    assert again.status == 409 and again.code in ("JobBeingTerminated", "JobCompleted")
+
+
+@pytest.mark.batch_emulator(shutdown_timeout=0.05)  # the held-back answer is abandoned
+async def test_delay_after_commit_applies_before_the_answer(api: Api, emu: BatchEmulator) -> None:
+    emu.faults.slow(60_000, operation="add", after_commit=True)
+    pending = asyncio.ensure_future(api.call("POST", "/jobs", body=ADD_BODY))
+    try:
+        for _ in range(500):  # bounded: the job appears while the answer is still held back
+            if emu.store.job_ids():
+                break
+            await asyncio.sleep(0.01)
+        assert emu.store.job_ids() == ["committed"]
+        assert not pending.done()
+    finally:
+        pending.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await pending
+
+
+@pytest.mark.batch_emulator(shutdown_timeout=0.05)  # the held-back answer is abandoned
+async def test_delay_without_after_commit_applies_after_the_pause(api: Api, emu: BatchEmulator) -> None:
+    emu.faults.slow(60_000, operation="add")
+    pending = asyncio.ensure_future(api.call("POST", "/jobs", body=ADD_BODY))
+    try:
+        for _ in range(500):
+            if emu.faults.rules[0].fired:
+                break
+            await asyncio.sleep(0.01)
+        assert emu.faults.rules[0].fired == 1
+        assert emu.store.job_ids() == []
+    finally:
+        pending.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await pending
+
+
+async def test_after_commit_replaces_an_error_answer_too(api: Api, emu: BatchEmulator) -> None:
+    emu.faults.fail_after_commit(operation="get")
+    assert_batch_error(await api.get("missing"), 500, "InternalError")  # not the 404
+
+
+async def test_after_commit_through_the_admin_api(api: Api, emu: BatchEmulator) -> None:
+    created = await api.admin(
+        "POST", "/faults", {"kind": "internal_error", "operation": "add", "after_commit": True}
+    )
+    assert created.status == 201 and created.body["after_commit"] is True
+    assert_batch_error(await api.call("POST", "/jobs", body=ADD_BODY), 500, "InternalError")
+    assert emu.store.job_ids() == ["committed"]
+    listed = (await api.admin("GET", "/faults")).body["rules"]
+    assert listed[0]["after_commit"] is True and listed[0]["fired"] == 1
+    bad = await api.admin("POST", "/faults", {"kind": "busy", "after_commit": "yes"})
+    assert_batch_error(bad, 400, "InvalidPropertyValue")
+
+
+# ------------------------------------------------------------------------------ fast retry hints
+
+
+class RecordingTransport(AioHttpTransport):
+    """azure-core's aiohttp transport, recording the retry sleeps instead of sleeping."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.slept: list[float] = []
+
+    async def sleep(self, duration: float) -> None:
+        self.slept.append(duration)
+
+
+async def get_with_azure_core_retries(emu: BatchEmulator) -> tuple[int, list[float]]:
+    transport = RecordingTransport()
+    policies = [AsyncRetryPolicy(retry_total=3, retry_backoff_factor=0.8)]
+    async with AsyncPipeline(transport, policies=policies) as pipeline:
+        response = await pipeline.run(HttpRequest("GET", f"{emu.endpoint}/jobs?api-version={API_VERSION}"))
+        return response.http_response.status_code, transport.slept
+
+
+async def test_retry_after_ms_makes_azure_core_retry_after_milliseconds(emu: BatchEmulator) -> None:
+    rule = emu.faults.throttle(operation="list", times=2, retry_after_ms=5)
+    status, slept = await get_with_azure_core_retries(emu)
+    assert status == 200
+    assert slept == [0.005, 0.005]
+    assert rule.fired == 2
+
+
+async def test_retry_after_zero_falls_back_to_azure_core_backoff(emu: BatchEmulator) -> None:
+    emu.faults.server_busy(operation="list", times=2, retry_after=0)
+    status, slept = await get_with_azure_core_retries(emu)
+    assert status == 200
+    # "Retry-After: 0" counts as no hint: the first retry is immediate, the second waits for the
+    # exponential backoff (seconds with the default factor) instead of a few milliseconds.
+    assert len(slept) == 1 and slept[0] >= 0.8
+
+
+async def test_retry_after_ms_headers(api: Api, emu: BatchEmulator) -> None:
+    emu.faults.server_busy(operation="list", retry_after_ms=20)
+    reply = await api.call("GET", "/jobs")
+    assert_batch_error(reply, 503, "ServerBusy")
+    assert reply.headers["retry-after-ms"] == "20" and reply.headers["x-ms-retry-after-ms"] == "20"
+    assert "Retry-After" not in reply.headers
+    created = await api.admin("POST", "/faults", {"kind": "throttle", "retry_after_ms": 0})
+    assert created.status == 201 and created.body["retry_after_ms"] == 0
+    bad = await api.admin("POST", "/faults", {"kind": "throttle", "retry_after_ms": -1})
+    assert_batch_error(bad, 400, "InvalidPropertyValue")

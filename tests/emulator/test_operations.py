@@ -153,7 +153,7 @@ async def test_task_counts_match_example(api: Api, emu: BatchEmulator) -> None:
     assert reply.status == 200
     assert "ETag" not in reply.headers
     body = reply.body
-    assert body.pop("odata.metadata").endswith("/$metadata#taskcounts/@Element")
+    assert body.pop("odata.metadata").endswith("/$metadata#taskcountsresult/@Element")
     assert body == expected
 
 
@@ -253,7 +253,11 @@ async def test_other_api_versions_are_accepted(api: Api) -> None:
     reply = await api.call("GET", "/jobs/jobId", api_version="2025-06-01")
     assert reply.status == 200
     reply = await api.call(
-        "POST", "/jobs/jobId/terminate", query={"force": "true", "timeOut": "10"}, data=b""
+        "POST",
+        "/jobs/jobId/terminate",
+        query={"force": "true", "timeOut": "10"},
+        data=b"",
+        api_version="2025-06-01",
     )
     assert reply.status == 202
 

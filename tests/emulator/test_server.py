@@ -7,8 +7,11 @@ import email.utils
 import hashlib
 import hmac
 import json
+import subprocess
+import sys
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -192,3 +195,32 @@ async def test_azure_identity_managed_identity_credential(
         api = Api(session, batch_emulator.endpoint)
         reply = await api.call("GET", "/jobs", headers={"Authorization": f"Bearer {token.token}"})
     assert reply.status == 200
+
+
+PLUGIN_TESTS = """
+import pytest
+
+def test_sync_test_asks_for_the_async_fixture(batch_emulator):
+    pass
+
+def test_thread_fixture_still_works(batch_emulator_thread):
+    assert batch_emulator_thread.endpoint.startswith("http://127.0.0.1:")
+"""
+
+
+def test_plugin_explains_a_missing_pytest_asyncio(tmp_path: Path) -> None:
+    (tmp_path / "test_plugin_user.py").write_text(PLUGIN_TESTS, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:asyncio", "-p", "no:cacheprovider", "-q", "-rA"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    out = result.stdout + result.stderr
+    assert result.returncode == 1, out
+    assert "1 passed" in out and "1 error" in out, out
+    assert "needs the pytest-asyncio plugin, which is not installed or not enabled" in out
+    assert "batch_emulator_thread" in out
+    assert "Traceback" not in out

@@ -18,12 +18,14 @@ if TYPE_CHECKING:
     from ._app import RequestLog
     from ._errors import BatchApiError
     from ._faults import FaultInjector, FaultRule
+    from ._http import ConnectionLimits
     from ._server import BatchEmulator, EmulatorTokenCredential, generate_key
     from ._store import EmulatorStore
 
 __all__ = [
     "BatchApiError",
     "BatchEmulator",
+    "ConnectionLimits",
     "EmulatorStore",
     "EmulatorTokenCredential",
     "FaultInjector",
@@ -35,6 +37,7 @@ __all__ = [
 _EXPORTS = {
     "BatchApiError": "._errors",
     "BatchEmulator": "._server",
+    "ConnectionLimits": "._http",
     "EmulatorStore": "._store",
     "EmulatorTokenCredential": "._server",
     "FaultInjector": "._faults",

@@ -1,7 +1,8 @@
 """Command line: ``python -m azbatch.emulator [--host H] [--port P] [--account A] [--key K] ...``.
 
-Prints how to connect (endpoint, account, key, managed-identity variables) and serves until SIGINT or
-SIGTERM, then shuts down cleanly with exit status 0.
+Prints how to connect (endpoint, account, key, managed-identity variables) — as a banner, or with
+``--json`` as one JSON line for scripts — optionally writes them to a dotenv file (``--env-file``), and
+serves until SIGINT or SIGTERM, then shuts down cleanly with exit status 0.
 """
 
 from __future__ import annotations
@@ -9,10 +10,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
+import os
 import signal
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from ._server import BatchEmulator
 
@@ -37,6 +42,38 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--seed", type=int, default=None, help="seed for fault probabilities and generated ids"
     )
+    parser.add_argument(
+        "--header-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="time for a request's headers to arrive after its first byte; then 408 and close (default: 10)",
+    )
+    parser.add_argument(
+        "--body-timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="time for a request body to arrive after its headers; then 408 and close (default: 30)",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="close connections with no request under way after this long (default: 30)",
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print the connection details as one JSON line (and nothing else on stdout)",
+    )
+    parser.add_argument(
+        "--env-file",
+        metavar="PATH",
+        default=None,
+        help="write AZURE_BATCH_ENDPOINT/ACCOUNT/KEY and IDENTITY_* to this dotenv file once serving",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
     return parser
 
@@ -49,11 +86,36 @@ def _banner(emu: BatchEmulator) -> str:
         f"  account:  {emu.account}",
         f"  key:      {emu.key}",
         f"  auth:     {'on' if emu.auth.enabled else 'off'}",
+        *(
+            []
+            if emu.auth.enabled
+            else ["  (nothing is verified: pass any credential, e.g. AzureNamedKeyCredential(account, key))"]
+        ),
         "For managed-identity (Entra ID) authentication export:",
         *(f"  export {name}={value}" for name, value in env.items()),
         "Press Ctrl-C to stop.",
     ]
     return "\n".join(lines)
+
+
+def write_env_file(path: str | os.PathLike[str], values: Mapping[str, str]) -> None:
+    """Write ``NAME=value`` lines readable by dotenv tools and ``set -a; . FILE``.
+
+    The file holds the account key, so it is created readable by its owner only, and it appears at once
+    complete (written beside it, then renamed), so a script polling for it never reads half of it.
+    """
+    target = Path(path)
+    text = "".join(f"{name}={value}\n" for name, value in values.items())
+    fd, tmp = tempfile.mkstemp(prefix=".emulator-env-", dir=target.parent or Path("."))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 async def serve(args: argparse.Namespace, stop: asyncio.Event | None = None) -> None:
@@ -77,11 +139,20 @@ async def serve(args: argparse.Namespace, stop: asyncio.Event | None = None) -> 
         host=args.host,
         port=args.port,
         seed=args.seed,
+        header_timeout=args.header_timeout,
+        body_timeout=args.body_timeout,
+        idle_timeout=args.idle_timeout,
     )
     async with emulator:
-        print(_banner(emulator), flush=True)
+        if args.env_file:
+            write_env_file(args.env_file, emulator.client_env())
+        if args.json:
+            print(json.dumps({**emulator.info(), "env": emulator.client_env()}), flush=True)
+        else:
+            print(_banner(emulator), flush=True)
         await stop.wait()
-    print("Emulator stopped.", flush=True)
+    if not args.json:
+        print("Emulator stopped.", flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -30,12 +30,15 @@ from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Middleware
+from aiohttp.web_protocol import RequestPayloadError
 
 from . import _errors as err
 from ._auth import AuthError, EmulatorAuth
 from ._errors import BatchApiError
 from ._faults import FaultInjector, FaultRule, normalize_operation
+from ._http import DATA_SERVICE_VERSION, JSON_CONTENT_TYPE, request_timeout_error
 from ._net import is_loopback_address
 from ._odata import FilterError, Predicate, compile_filter, parse_expand, parse_select, project
 from ._paging import SKIPTOKEN, TokenError, decode_token, encode_token, next_link
@@ -49,11 +52,9 @@ from ._store import (
     WriteResult,
 )
 from ._time import TICKS_PER_SECOND, format_datetime, format_http_date, now_ticks, parse_http_date
+from ._versions import has_force_flag, put_takes_full_job
 
 logger = logging.getLogger("azbatch.emulator")
-
-JSON_CONTENT_TYPE = "application/json;odata=minimalmetadata;streaming=true;charset=utf-8"
-"""Content-Type of every JSON response, as the real service labels them."""
 
 TOKEN_OPERATION = "ManagedIdentity_GetToken"
 """Operation name of the managed-identity token route in the request log and in fault rules."""
@@ -64,6 +65,7 @@ ADMIN_PREFIX = "/_emulator"
 _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _REQUEST_ID = web.RequestKey("request_id", str)
 _FAULT = web.RequestKey("fault", str)
+_BODY_TIMEOUT = web.AppKey("body_timeout", float)
 _COMMON_QUERY = frozenset({"api-version", "timeout"})
 _LIST_QUERY = _COMMON_QUERY | {"$filter", "$select", "$expand", "maxresults", SKIPTOKEN}
 
@@ -141,7 +143,13 @@ def _json_response(
 
 def _error_response(request: web.Request, error: BatchApiError) -> web.Response:
     body = err.error_body(_base_url(request), error, request[_REQUEST_ID], format_datetime(now_ticks()))
-    return _json_response(error.status, body, error.headers)
+    headers = dict(error.headers)
+    close = headers.pop("Connection", "").lower() == "close"
+    response = _json_response(error.status, body, headers)
+    if close:
+        # aiohttp writes "Connection: close" itself and then really closes the connection.
+        response.force_close()
+    return response
 
 
 def _common_headers(request: web.Request) -> dict[str, str]:
@@ -279,6 +287,17 @@ def _query(request: web.Request, allowed: frozenset[str]) -> dict[str, str]:
     return params
 
 
+def _check_force(params: Mapping[str, str]) -> None:
+    """``force`` (delete, terminate) exists from api-version 2024-07-01.20.0 on; older ones refuse it."""
+    value = params.get("force")
+    if value is None:
+        return
+    if not has_force_flag(params["api-version"]):
+        raise err.unsupported_query("force")
+    if value.lower() not in ("true", "false"):
+        raise err.invalid_query("force", value, "expected true or false")
+
+
 def _require_content_length(request: web.Request) -> None:
     if request.method in ("POST", "PUT", "PATCH") and "Content-Length" not in request.headers:
         raise err.missing_content_length()
@@ -288,8 +307,32 @@ def _reject_nan(token: str) -> Any:
     raise ValueError(f"{token} is not valid JSON")
 
 
+async def read_body(request: web.Request) -> bytes:
+    """The request body, or 408 ``RequestTimeout`` (closing the connection) if it is not all there in time.
+
+    aiohttp waits for a body as long as the client keeps the connection open; a client that sends half
+    a body and stalls would otherwise hold its handler (and the emulator's shutdown) indefinitely.
+    """
+    try:
+        return await asyncio.wait_for(request.read(), request.app[_BODY_TIMEOUT])
+    except asyncio.TimeoutError:
+        raise request_timeout_error("body") from None
+    except ConnectionError:
+        # The client went away mid-body: nobody to answer, nothing to log as an emulator error.
+        raise asyncio.CancelledError() from None
+    except (RequestPayloadError, HttpProcessingError):
+        # A body aiohttp cannot decode (bad gzip/deflate data, a broken chunk): the client's fault.
+        raise BatchApiError(
+            400,
+            "InvalidRequestBody",
+            "The request body could not be decoded.",
+            [("Reason", "the body does not match its Content-Encoding or transfer coding")],
+            headers={"Connection": "close"},
+        ) from None
+
+
 async def _read_json(request: web.Request, *, required: bool) -> dict[str, Any]:
-    raw = await request.read()
+    raw = await read_body(request)
     if not raw.strip():
         if required:
             raise err.invalid_body("the request body is empty")
@@ -394,10 +437,10 @@ class _BatchApi:
         ]
 
     async def add(self, request: web.Request) -> web.StreamResponse:
-        _query(request, _COMMON_QUERY)
+        params = _query(request, _COMMON_QUERY)
         _require_content_length(request)
         body = await _read_json(request, required=True)
-        result = self.store.add_job(body)
+        result = self.store.add_job(body, api_version=params["api-version"])
         url = _job_url(request, result.job_id)
         return web.Response(status=201, headers={**_write_headers(result, url), "Location": url})
 
@@ -415,7 +458,7 @@ class _BatchApi:
 
     async def delete(self, request: web.Request) -> web.StreamResponse:
         job_id = request.match_info["jobId"]
-        _query(request, _COMMON_QUERY)
+        _check_force(_query(request, _COMMON_QUERY | {"force"}))
         check = _conditions(request).checker(read=False)
         self.store.delete_job(job_id, check=check)
         return web.Response(status=202)
@@ -434,14 +477,14 @@ class _BatchApi:
         _query(request, _COMMON_QUERY)
         _require_content_length(request)
         check = _conditions(request).checker(read=False)
-        await request.read()  # no body is defined; whatever was sent is ignored
+        await read_body(request)  # no body is defined; whatever was sent is ignored
         result = self.store.enable_job(job_id, check=check)
         return web.Response(status=202, headers=_write_headers(result, _job_url(request, result.job_id)))
 
     async def terminate(self, request: web.Request) -> web.StreamResponse:
         job_id = request.match_info["jobId"]
-        # "force" arrived with api-version 2025-06-01; accepted (and ignored) for any version.
-        _query(request, _COMMON_QUERY | {"force"})
+        # There are no tasks or nodes to wait for, so a valid "force" changes nothing.
+        _check_force(_query(request, _COMMON_QUERY | {"force"}))
         _require_content_length(request)
         check = _conditions(request).checker(read=False)
         body = await _read_json(request, required=False)
@@ -450,27 +493,30 @@ class _BatchApi:
 
     async def patch(self, request: web.Request) -> web.StreamResponse:
         job_id = request.match_info["jobId"]
-        _query(request, _COMMON_QUERY)
+        params = _query(request, _COMMON_QUERY)
         _require_content_length(request)
         check = _conditions(request).checker(read=False)
         body = await _read_json(request, required=True)
-        result = self.store.patch_job(job_id, body, check=check)
+        result = self.store.patch_job(job_id, body, check=check, api_version=params["api-version"])
         return web.Response(status=200, headers=_write_headers(result, _job_url(request, result.job_id)))
 
     async def update(self, request: web.Request) -> web.StreamResponse:
         job_id = request.match_info["jobId"]
-        _query(request, _COMMON_QUERY)
+        params = _query(request, _COMMON_QUERY)
         _require_content_length(request)
         check = _conditions(request).checker(read=False)
         body = await _read_json(request, required=True)
-        result = self.store.update_job(job_id, body, check=check)
+        full_model = put_takes_full_job(params["api-version"])
+        result = self.store.update_job(
+            job_id, body, check=check, with_id=full_model, api_version=params["api-version"]
+        )
         return web.Response(status=200, headers=_write_headers(result, _job_url(request, result.job_id)))
 
     async def task_counts(self, request: web.Request) -> web.StreamResponse:
         job_id = request.match_info["jobId"]
         _query(request, _COMMON_QUERY)
         counts = self.store.get_task_counts(job_id)
-        body = {"odata.metadata": f"{_base_url(request)}/$metadata#taskcounts/@Element", **counts}
+        body = {"odata.metadata": f"{_base_url(request)}/$metadata#taskcountsresult/@Element", **counts}
         return _json_response(200, body)
 
     async def list_jobs(self, request: web.Request) -> web.StreamResponse:
@@ -555,6 +601,8 @@ class _AdminApi:
             web.post(f"{p}/jobs", self.seed_job),
             web.put(f"{p}/jobs/{{jobId}}/state", self.force_state),
             web.put(f"{p}/jobs/{{jobId}}/taskcounts", self.task_counts),
+            web.put(f"{p}/jobs/{{jobId}}/taskcounts/timeline", self.task_count_timeline),
+            web.post(f"{p}/jobs/{{jobId}}/taskcounts/step", self.step_task_counts),
             web.put(f"{p}/jobs/{{jobId}}/jobpreparationandreleasetaskstatus", self.prep_release),
             web.get(f"{p}/faults", self.list_faults, allow_head=False),
             web.post(f"{p}/faults", self.add_fault),
@@ -588,7 +636,10 @@ class _AdminApi:
                 raise err.invalid_property("pageScanLimit", limit, "expected null or a positive integer")
             self.store.page_scan_limit = limit
         if "seed" in body:
-            self.faults.reseed(body["seed"])
+            seed = body["seed"]
+            if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+                raise err.invalid_property("seed", seed, "expected null or an integer")
+            self.faults.reseed(seed)
         return web.json_response(
             {"transitionMs": self.store.transition_ms, "pageScanLimit": self.store.page_scan_limit}
         )
@@ -607,9 +658,9 @@ class _AdminApi:
             raise err.missing_property("job")
         result = self.store.seed_job(
             job,
-            schedule_id=body.get("jobScheduleId"),
-            state=body.get("state"),
-            terminate_reason=body.get("terminateReason"),
+            schedule_id=_optional_string(body, "jobScheduleId"),
+            state=_optional_string(body, "state"),
+            terminate_reason=_optional_string(body, "terminateReason"),
         )
         return web.json_response({"id": result.job_id, "eTag": result.etag}, status=201)
 
@@ -618,7 +669,9 @@ class _AdminApi:
         if body.get("state") is None:
             raise err.missing_property("state")
         result = self.store.force_state(
-            request.match_info["jobId"], str(body["state"]), terminate_reason=body.get("terminateReason")
+            request.match_info["jobId"],
+            str(body["state"]),
+            terminate_reason=_optional_string(body, "terminateReason"),
         )
         return web.json_response({"id": result.job_id, "eTag": result.etag})
 
@@ -627,6 +680,22 @@ class _AdminApi:
         counts = self.store.set_task_counts(
             request.match_info["jobId"], body.get("taskCounts"), body.get("taskSlotCounts")
         )
+        return web.json_response(counts)
+
+    async def task_count_timeline(self, request: web.Request) -> web.StreamResponse:
+        body = await _read_json(request, required=True)
+        steps = body.get("steps")
+        if not isinstance(steps, list):
+            raise err.missing_property("steps")
+        replace = body.get("replace", True)
+        if not isinstance(replace, bool):
+            raise err.invalid_property("replace", replace, "expected true or false")
+        counts = self.store.set_task_count_timeline(request.match_info["jobId"], steps, replace=replace)
+        return web.json_response(counts)
+
+    async def step_task_counts(self, request: web.Request) -> web.StreamResponse:
+        body = await _read_json(request, required=False)
+        counts = self.store.step_task_counts(request.match_info["jobId"], body.get("steps", 1))
         return web.json_response(counts)
 
     async def prep_release(self, request: web.Request) -> web.StreamResponse:
@@ -660,6 +729,13 @@ class _AdminApi:
     async def reset_requests(self, request: web.Request) -> web.StreamResponse:
         self.log.reset()
         return web.json_response({"total": 0})
+
+
+def _optional_string(body: Mapping[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise err.invalid_property(name, value, "expected a string")
+    return value
 
 
 # ---------------------------------------------------------------------------------------- middleware
@@ -746,6 +822,8 @@ def _make_middlewares(faults: FaultInjector, auth: EmulatorAuth, log: RequestLog
             response = _error_response(request, err.internal_error())
         if not response.prepared:
             response.headers.update(_common_headers(request))
+            if not admin and operation != TOKEN_OPERATION:
+                response.headers["DataServiceVersion"] = DATA_SERVICE_VERSION
         if not admin:
             log.record(request.method, request.path, operation, response.status, request.get(_FAULT))
         return response
@@ -757,7 +835,7 @@ def _make_middlewares(faults: FaultInjector, auth: EmulatorAuth, log: RequestLog
         rule = faults.pick(request.method, request.path, _operation(request, auth.identity_endpoint_path))
         if rule is None:
             return await handler(request)
-        request[_FAULT] = rule.kind
+        request[_FAULT] = rule.kind + ("+after_commit" if rule.after_commit else "")
         return await _apply_fault(request, handler, rule)
 
     @web.middleware
@@ -771,9 +849,30 @@ def _make_middlewares(faults: FaultInjector, auth: EmulatorAuth, log: RequestLog
     return [boundary, inject, guard]
 
 
+async def _commit(request: web.Request, handler: _Handler) -> Callable[[], web.StreamResponse]:
+    """Run the operation to completion; return what answers it (its response, or re-raising its error)."""
+    try:
+        response = await handler(request)
+    except (BatchApiError, AuthError, _NotModified, web.HTTPException) as exc:
+        error = exc
+
+        def fail() -> web.StreamResponse:
+            raise error
+
+        return fail
+    return lambda: response
+
+
 async def _apply_fault(request: web.Request, handler: _Handler, rule: FaultRule) -> web.StreamResponse:
     kind = rule.kind
-    retry = {"Retry-After": str(rule.retry_after)} if rule.retry_after is not None else {}
+    if rule.after_commit and kind != "reset_after":
+        # The operation takes effect first; the fault below only decides what happens to its answer.
+        answer = await _commit(request, handler)
+        if kind == "delay":
+            await asyncio.sleep(rule.delay_ms / 1000)
+            return answer()
+        # The other kinds below answer without calling the handler again.
+    retry = rule.retry_headers()
     if kind == "throttle":
         raise BatchApiError(
             429,
@@ -806,6 +905,7 @@ async def _apply_fault(request: web.Request, handler: _Handler, rule: FaultRule)
     declared = len(body) if len(body) >= 2 else len(body) + 16  # a body-less answer still gets cut short
     partial = web.StreamResponse(status=response.status, headers=response.headers)
     partial.headers.update(_common_headers(request))
+    partial.headers["DataServiceVersion"] = DATA_SERVICE_VERSION
     partial.content_length = declared
     await partial.prepare(request)
     await partial.write(body[: declared // 2])
@@ -825,9 +925,14 @@ def create_app(
     log: RequestLog,
     *,
     info: Callable[[], dict[str, Any]] | None = None,
+    body_timeout: float = 30.0,
 ) -> web.Application:
-    """Build the emulator's aiohttp application around the given store, faults, auth and request log."""
+    """Build the emulator's aiohttp application around the given store, faults, auth and request log.
+
+    ``body_timeout`` is how many seconds a handler waits for a request body before answering 408.
+    """
     app = web.Application(middlewares=_make_middlewares(faults, auth, log))
+    app[_BODY_TIMEOUT] = float(body_timeout)
     auth.add_routes(app)
     app.add_routes(_BatchApi(store).routes())
     app.add_routes(_AdminApi(store, faults, log, info or dict).routes())

@@ -13,6 +13,15 @@ Kinds:
 ``reset_before``   the connection is reset before any response byte is sent
 ``reset_after``    the status line, headers and part of the body are sent, then the connection is reset
 ``delay``          the request is answered normally after ``delay_ms``
+
+By default a fault stands in for the operation: throttle, busy, internal_error and reset_before never
+reach the store, delay runs the operation after the pause. With ``after_commit`` the operation runs to
+completion first (a write is applied) and only its answer is lost: replaced by the 429/503/500, cut by
+a reset before any byte, or held back for ``delay_ms``. ``reset_after`` always runs the operation
+first, so the flag changes nothing there.
+
+429 and 503 carry ``Retry-After: <retry_after>`` seconds, or with ``retry_after_ms`` the millisecond
+headers azure-core honours (``retry-after-ms``, ``x-ms-retry-after-ms``), which keeps retry tests fast.
 """
 
 from __future__ import annotations
@@ -66,23 +75,47 @@ class FaultRule:
     probability: float = 1.0
     retry_after: int | None = 1
     delay_ms: int = 0
+    after_commit: bool = False
+    retry_after_ms: int | None = None
     fired: int = 0
 
     def __post_init__(self) -> None:
+        # Rules also come from JSON (the admin API), so types are checked here, not only ranges: a bad
+        # rule must be refused when it is added, never fail the requests it is matched against.
         if self.kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {self.kind!r}; expected one of {', '.join(FAULT_KINDS)}")
-        if not 0.0 <= self.probability <= 1.0:
+        for name in ("operation", "method", "path"):
+            if getattr(self, name) is not None and not isinstance(getattr(self, name), str):
+                raise ValueError(f"{name} must be a string")
+        _check_count("times", self.times, optional=True)
+        _check_count("retry_after", self.retry_after, optional=True)
+        _check_count("retry_after_ms", self.retry_after_ms, optional=True)
+        _check_count("delay_ms", self.delay_ms, optional=False)
+        probability: object = self.probability
+        if isinstance(probability, bool) or not isinstance(probability, (int, float)):
+            raise ValueError("probability must be a number between 0 and 1")
+        if not 0.0 <= probability <= 1.0:
             raise ValueError("probability must be between 0 and 1")
-        if self.times is not None and self.times < 0:
-            raise ValueError("times must not be negative")
-        if self.delay_ms < 0:
-            raise ValueError("delay_ms must not be negative")
-        if self.retry_after is not None and self.retry_after < 0:
-            raise ValueError("retry_after must not be negative")
+        if not isinstance(self.after_commit, bool):
+            raise ValueError("after_commit must be true or false")
         if self.operation is not None:
             self.operation = normalize_operation(self.operation)
         if self.method is not None:
             self.method = self.method.upper()
+
+    def retry_headers(self) -> dict[str, str]:
+        """The retry hint headers a 429/503 from this rule carries.
+
+        With ``retry_after_ms`` the hint is ``retry-after-ms`` and ``x-ms-retry-after-ms`` only: azure-core
+        reads ``Retry-After`` first, and takes ``Retry-After: 0`` as "no hint" (falling back to its
+        exponential backoff), so a millisecond hint works only without it.
+        """
+        if self.retry_after_ms is not None:
+            value = str(self.retry_after_ms)
+            return {"retry-after-ms": value, "x-ms-retry-after-ms": value}
+        if self.retry_after is not None:
+            return {"Retry-After": str(self.retry_after)}
+        return {}
 
     @property
     def exhausted(self) -> bool:
@@ -105,6 +138,13 @@ class FaultRule:
     def to_dict(self) -> dict[str, Any]:
         """The rule as JSON-ready data (the admin API returns this)."""
         return asdict(self)
+
+
+def _check_count(name: str, value: object, *, optional: bool) -> None:
+    if value is None and optional:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer" + (" or null" if optional else ""))
 
 
 class FaultInjector:
@@ -137,16 +177,44 @@ class FaultInjector:
         probability: float = 1.0,
         retry_after: int | None = 1,
         delay_ms: int = 0,
+        after_commit: bool = False,
+        retry_after_ms: int | None = None,
     ) -> FaultRule:
-        """Append a rule and return it (its ``fired`` count shows how often it triggered)."""
-        rule = FaultRule(kind, operation, method, path, times, probability, retry_after, delay_ms)
+        """Append a rule and return it (its ``fired`` count shows how often it triggered).
+
+        ``after_commit`` runs the operation (applying a write) before the fault takes its answer away.
+        ``retry_after_ms`` (throttle, busy) sends the pause in milliseconds instead of ``Retry-After``.
+        """
+        rule = FaultRule(
+            kind,
+            operation,
+            method,
+            path,
+            times,
+            probability,
+            retry_after,
+            delay_ms,
+            after_commit,
+            retry_after_ms,
+        )
         with self._lock:
             self._rules.append(rule)
         return rule
 
     def add_from_dict(self, data: Mapping[str, Any]) -> FaultRule:
         """Append a rule described by JSON data (the admin API's body); raise ``ValueError`` when invalid."""
-        allowed = {"kind", "operation", "method", "path", "times", "probability", "retry_after", "delay_ms"}
+        allowed = {
+            "kind",
+            "operation",
+            "method",
+            "path",
+            "times",
+            "probability",
+            "retry_after",
+            "delay_ms",
+            "after_commit",
+            "retry_after_ms",
+        }
         unknown = sorted(set(data) - allowed)
         if unknown:
             raise ValueError(f"unknown fault rule field {unknown[0]!r}")
@@ -180,6 +248,14 @@ class FaultInjector:
     def slow(self, delay_ms: int, *, times: int | None = 1, **match: Any) -> FaultRule:
         """Delay matching requests by ``delay_ms`` before answering them normally."""
         return self.add("delay", times=times, delay_ms=delay_ms, **match)
+
+    def fail_after_commit(self, *, times: int | None = 1, **match: Any) -> FaultRule:
+        """Apply matching requests, then answer 500 InternalError: the service did it, the answer was lost."""
+        return self.add("internal_error", times=times, after_commit=True, **match)
+
+    def reset_after_commit(self, *, times: int | None = 1, **match: Any) -> FaultRule:
+        """Apply matching requests, then reset the connection before any byte of the answer is sent."""
+        return self.add("reset_before", times=times, after_commit=True, **match)
 
     def clear(self) -> None:
         """Remove every rule."""

@@ -96,6 +96,20 @@ _COMPARISONS = frozenset({"eq", "ne", "gt", "ge", "lt", "le"})
 _IDENT_START = re.compile(r"[A-Za-z_$]")
 _IDENT_REST = re.compile(r"[A-Za-z0-9_$/.]*")
 _NUMBER = re.compile(r"-?\d+")
+_MAX_INT_DIGITS = 19
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _integer(digits: str, pos: int) -> int:
+    # Checked on the digit count before converting: Python refuses to convert strings of more than
+    # 4300 digits (a ValueError that is not a FilterError), and no filterable property is wider than
+    # a 64-bit integer anyway.
+    if len(digits.lstrip("-").lstrip("0")) > _MAX_INT_DIGITS:
+        raise FilterError(f"the integer literal at position {pos} is out of range")
+    value = int(digits)
+    if not _INT64_MIN <= value <= _INT64_MAX:
+        raise FilterError(f"the integer literal at position {pos} is out of range")
+    return value
 
 
 def _tokenize(text: str) -> list[_Token]:
@@ -114,7 +128,7 @@ def _tokenize(text: str) -> list[_Token]:
             tokens.append(_Token("string", text[i:end], value, i))
             i = end
         elif (m := _NUMBER.match(text, i)) is not None:
-            tokens.append(_Token("number", m[0], int(m[0]), i))
+            tokens.append(_Token("number", m[0], _integer(m[0], i), i))
             i = m.end()
         elif _IDENT_START.match(ch):
             m2 = _IDENT_REST.match(text, i + 1)

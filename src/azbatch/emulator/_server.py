@@ -18,6 +18,7 @@ from azure.core.credentials import AccessToken, AzureNamedKeyCredential
 from ._app import RequestLog, create_app
 from ._auth import IDENTITY_API_VERSION, EmulatorAuth
 from ._faults import FaultInjector
+from ._http import ConnectionLimits, EmulatorRunner
 from ._net import network_exposure_warning
 from ._store import EmulatorStore
 
@@ -117,6 +118,11 @@ class BatchEmulator:
     accepts unauthenticated requests, ``transition_ms`` sets how long transient job states last and
     ``seed`` makes fault probabilities and generated auto-pool ids reproducible.
 
+    Connection time limits (seconds): ``header_timeout`` (10) for a request's headers to arrive after its
+    first byte, ``body_timeout`` (30) for its body after the headers (both answered 408 and the
+    connection closed), ``idle_timeout`` (30) for a connection with no request under way, and
+    ``shutdown_timeout`` (0.5) for requests still in progress when the emulator stops.
+
     ``host`` defaults to ``127.0.0.1``. Any address that is not loopback (``0.0.0.0``, a LAN address,
     a host name other than ``localhost``) makes the emulator reachable from the network; ``start``
     then logs a warning on the ``azbatch.emulator`` logger. The admin API answers loopback callers only
@@ -132,7 +138,14 @@ class BatchEmulator:
         host: str = "127.0.0.1",
         port: int = 0,
         seed: int | None = None,
+        *,
+        header_timeout: float = 10.0,
+        body_timeout: float = 30.0,
+        idle_timeout: float = 30.0,
+        shutdown_timeout: float = 0.5,
     ) -> None:
+        self.limits = ConnectionLimits(header_timeout, body_timeout, idle_timeout, shutdown_timeout)
+        """Connection time limits (validated here, so a bad value fails before anything starts)."""
         self.account = account
         """The Batch account name clients must use."""
         self.key = key or generate_key()
@@ -180,6 +193,39 @@ class BatchEmulator:
         """Environment variables that make azure-identity's ``ManagedIdentityCredential`` use this emulator."""
         return {"IDENTITY_ENDPOINT": self.identity_endpoint, "IDENTITY_HEADER": self.auth.identity_header}
 
+    def script_task_counts(
+        self, job_id: str, steps: list[dict[str, Any]], *, replace: bool = True
+    ) -> dict[str, Any]:
+        """Script a job's task counts over time (see ``EmulatorStore.set_task_count_timeline``).
+
+        ``steps`` are ``{"afterMs": ms, "taskCounts": {...}, "taskSlotCounts": {...}}`` dicts, applied
+        ``afterMs`` after this call on the store's clock.
+        """
+        return self.store.set_task_count_timeline(job_id, steps, replace=replace)
+
+    def step_task_counts(self, job_id: str, steps: int = 1) -> dict[str, Any]:
+        """Apply the job's next scripted task-count step(s) now; return the current counts."""
+        return self.store.step_task_counts(job_id, steps)
+
+    @property
+    def connection_count(self) -> int:
+        """How many client connections are open right now (0 when not running)."""
+        server = self._runner.server if self._runner is not None else None
+        return len(server.connections) if server is not None else 0
+
+    def client_env(self) -> dict[str, str]:
+        """Environment variables a client (or the samples) can connect with.
+
+        ``AZURE_BATCH_ENDPOINT``, ``AZURE_BATCH_ACCOUNT`` and ``AZURE_BATCH_KEY`` for Shared Key, plus the
+        managed-identity pair of :meth:`identity_env`. The values contain the account key.
+        """
+        return {
+            "AZURE_BATCH_ENDPOINT": self.endpoint,
+            "AZURE_BATCH_ACCOUNT": self.account,
+            "AZURE_BATCH_KEY": self.key,
+            **self.identity_env(),
+        }
+
     def info(self) -> dict[str, Any]:
         """What a client needs to connect (the CLI prints this; ``GET /_emulator/info`` returns it)."""
         return {
@@ -202,8 +248,15 @@ class BatchEmulator:
             # Logged rather than raised as a Python warning: binding a network address is allowed, just
             # never quietly. The CLI's logging setup prints it on stderr.
             logger.warning("%s", exposure)
-        app = create_app(self.store, self.faults, self.auth, self.request_log, info=self.info)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        app = create_app(
+            self.store,
+            self.faults,
+            self.auth,
+            self.request_log,
+            info=self.info,
+            body_timeout=self.limits.body_timeout,
+        )
+        runner: web.AppRunner = EmulatorRunner(app, self.limits)
         await runner.setup()
         try:
             site = web.TCPSite(runner, self.host, self.port)

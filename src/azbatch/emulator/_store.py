@@ -46,6 +46,7 @@ MAX_TIMESPAN = "P10675199DT2H48M5.4775807S"
 """What the service prints for an unset ``constraints.maxWallClockTime`` (.NET ``TimeSpan.MaxValue``)."""
 
 JOB_STATES = ("active", "disabling", "disabled", "enabling", "terminating", "completed", "deleting")
+_AUTO_TERMINABLE = frozenset({"active", "disabling", "disabled", "enabling"})
 _GONE = "<gone>"  # pseudo target state of a pending delete
 
 Check = Callable[[str, int], None]
@@ -140,6 +141,13 @@ class _Pending:
 
 
 @dataclass
+class _CountStep:
+    at: int
+    task_counts: dict[str, int]
+    slot_counts: dict[str, int] | None
+
+
+@dataclass
 class _Job:
     id: str
     key: str
@@ -159,6 +167,7 @@ class _Job:
     disable_tasks: str | None = None
     task_counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_COUNT_NAMES, 0))
     task_slot_counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_COUNT_NAMES, 0))
+    count_steps: list[_CountStep] = field(default_factory=list)
     prep_entries: dict[str, dict[str, Any]] = field(default_factory=dict)
     prep_views: dict[str, dict[str, Any]] = field(default_factory=dict)
     prep_keys: list[str] = field(default_factory=list)
@@ -254,10 +263,31 @@ class EmulatorStore:
         job.etag = self._new_etag(ticks)
 
     def _resolve(self, job: _Job, now: int) -> bool:
-        """Complete the job's pending transition if its deadline passed; True when the job is now gone."""
+        """Catch the job up with the clock; True when the job is now gone.
+
+        Two kinds of timed events may be due: the end of a transition and scripted task-count steps.
+        They are applied in time order, each at its own time, so that e.g. counts showing every task
+        complete start an ``AllTasksComplete`` termination at the moment of that step.
+        """
+        while True:
+            pending = job.pending
+            step = job.count_steps[0] if job.count_steps else None
+            transition_at = pending.deadline if pending is not None and pending.deadline <= now else None
+            step_at = step.at if step is not None and step.at <= now else None
+            if transition_at is None and step_at is None:
+                return False
+            # On a tie the transition ends first: it was started before the counts changed.
+            if transition_at is not None and (step_at is None or transition_at <= step_at):
+                if self._finish_transition(job):
+                    return True
+            elif step is not None:
+                job.count_steps.pop(0)
+                self._apply_counts(job, step.task_counts, step.slot_counts, step.at)
+
+    def _finish_transition(self, job: _Job) -> bool:
+        """End the job's due transition at its deadline; True when that removed the job."""
         pending = job.pending
-        if pending is None or now < pending.deadline:
-            return False
+        assert pending is not None
         job.pending = None
         at = pending.deadline
         if pending.target == _GONE:
@@ -292,6 +322,28 @@ class EmulatorStore:
         if job is None:
             raise err.job_not_found(job_id)
         return job
+
+    def _apply_counts(
+        self, job: _Job, counts: Mapping[str, int], slots: Mapping[str, int] | None, at: int
+    ) -> None:
+        job.task_counts.update(counts)
+        job.task_slot_counts.update(counts if slots is None else slots)
+        self._check_all_tasks_complete(job, at)
+
+    def _check_all_tasks_complete(self, job: _Job, at: int) -> None:
+        """Start the service's own termination when ``onAllTasksComplete`` asks for it and counts allow.
+
+        The service ends such a job once it has tasks and none of them is active or running.
+        """
+        counts = job.task_counts
+        if (
+            job.props.get("onAllTasksComplete") == "terminatejob"
+            and job.state in _AUTO_TERMINABLE
+            and counts["completed"] > 0
+            and counts["active"] == 0
+            and counts["running"] == 0
+        ):
+            self._begin(job, "terminating", "completed", at, "AllTasksComplete")
 
     def _begin(self, job: _Job, transient: str, target: str, now: int, reason: str | None = None) -> None:
         job.previous_state, job.previous_state_time = job.state, job.state_time
@@ -417,9 +469,14 @@ class EmulatorStore:
 
     # ----------------------------------------------------------------------------- the operations
 
-    def add_job(self, body: Mapping[str, Any], *, schedule_id: str | None = None) -> WriteResult:
-        """Create a job from a JobAddParameter body (the ``add`` operation), optionally owned by a schedule."""
-        props = validate_add(body)
+    def add_job(
+        self, body: Mapping[str, Any], *, schedule_id: str | None = None, api_version: str | None = None
+    ) -> WriteResult:
+        """Create a job from a JobAddParameter body (the ``add`` operation), optionally owned by a schedule.
+
+        ``api_version`` selects which properties the body may carry (None: those of any known version).
+        """
+        props = validate_add(body, version=api_version)
         with self._lock:
             now = self.clock()
             key = props["id"].lower()
@@ -522,9 +579,16 @@ class EmulatorStore:
             self._begin(job, "terminating", "completed", now, reason)
             return self._result(job)
 
-    def patch_job(self, job_id: str, body: Mapping[str, Any], *, check: Check | None = None) -> WriteResult:
+    def patch_job(
+        self,
+        job_id: str,
+        body: Mapping[str, Any],
+        *,
+        check: Check | None = None,
+        api_version: str | None = None,
+    ) -> WriteResult:
         """Merge the given updatable properties into the job (the ``patch`` operation)."""
-        new = validate_patch(body)
+        new = validate_patch(body, version=api_version)
         with self._lock:
             now = self.clock()
             job = self._live(job_id, now)
@@ -534,11 +598,24 @@ class EmulatorStore:
             self._apply_updatable(job, new, "patch")
             job.props.update(new)
             self._touch(job, now)
+            self._check_all_tasks_complete(job, now)
             return self._result(job)
 
-    def update_job(self, job_id: str, body: Mapping[str, Any], *, check: Check | None = None) -> WriteResult:
-        """Replace the job's updatable properties (the ``update`` operation); omitted ones get defaults."""
-        new = validate_update(body)
+    def update_job(
+        self,
+        job_id: str,
+        body: Mapping[str, Any],
+        *,
+        check: Check | None = None,
+        with_id: bool = False,
+        api_version: str | None = None,
+    ) -> WriteResult:
+        """Replace the job's updatable properties (the ``update`` operation); omitted ones get defaults.
+
+        ``with_id`` (api-version 2025-06-01 and later, whose PUT body is the whole job model) lets the
+        body carry ``id``, which must then name this job.
+        """
+        new = validate_update(body, job_id=job_id if with_id else None, version=api_version)
         with self._lock:
             now = self.clock()
             job = self._live(job_id, now)
@@ -550,6 +627,7 @@ class EmulatorStore:
                 job.props.pop(name, None)
             job.props.update(new)
             self._touch(job, now)
+            self._check_all_tasks_complete(job, now)
             return self._result(job)
 
     def get_task_counts(self, job_id: str) -> dict[str, Any]:
@@ -733,10 +811,50 @@ class EmulatorStore:
         counts = _counts(task_counts or {}, "taskCounts")
         slots = _counts(task_slot_counts, "taskSlotCounts") if task_slot_counts is not None else None
         with self._lock:
-            job = self._live(job_id, self.clock())
-            job.task_counts.update(counts)
-            job.task_slot_counts.update(counts if slots is None else slots)
-            return {"taskCounts": dict(job.task_counts), "taskSlotCounts": dict(job.task_slot_counts)}
+            now = self.clock()
+            job = self._live(job_id, now)
+            self._apply_counts(job, counts, slots, now)
+            return self._counts_view(job)
+
+    def set_task_count_timeline(
+        self, job_id: str, steps: Iterable[Mapping[str, Any]], *, replace: bool = True
+    ) -> dict[str, Any]:
+        """Script the job's task counts over time: each step is applied ``afterMs`` after this call.
+
+        A step is ``{"afterMs": 250, "taskCounts": {...}, "taskSlotCounts": {...}}`` (``after_ms`` is
+        accepted too); its counts are merged into the current ones when the store's clock reaches it,
+        like :meth:`set_task_counts`. Steps run in ``afterMs`` order; with ``replace`` false they join
+        the steps still pending. Returns the current counts and ``pendingSteps``.
+        """
+        parsed = [_count_step(step, i) for i, step in enumerate(steps)]
+        with self._lock:
+            now = self.clock()
+            job = self._live(job_id, now)
+            new = [_CountStep(now + after * 10_000, counts, slots) for after, counts, slots in parsed]
+            merged = new if replace else job.count_steps + new
+            job.count_steps = sorted(merged, key=lambda step: step.at)  # stable: equal times keep order
+            self._resolve(job, now)  # steps due at once (afterMs 0) apply now
+            return self._counts_view(job)
+
+    def step_task_counts(self, job_id: str, steps: int = 1) -> dict[str, Any]:
+        """Apply the next ``steps`` scripted task-count steps now, whatever their time; return the counts."""
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+            raise err.invalid_property("steps", steps, "expected a positive integer")
+        with self._lock:
+            now = self.clock()
+            job = self._live(job_id, now)
+            for _ in range(min(steps, len(job.count_steps))):
+                step = job.count_steps.pop(0)
+                self._apply_counts(job, step.task_counts, step.slot_counts, now)
+            return self._counts_view(job)
+
+    @staticmethod
+    def _counts_view(job: _Job) -> dict[str, Any]:
+        return {
+            "taskCounts": dict(job.task_counts),
+            "taskSlotCounts": dict(job.task_slot_counts),
+            "pendingSteps": len(job.count_steps),
+        }
 
     def set_prep_release_status(
         self, job_id: str, entries: Iterable[Mapping[str, Any]], *, replace: bool = True
@@ -800,6 +918,29 @@ def _counts(values: Mapping[str, Any], name: str) -> dict[str, int]:
             raise err.invalid_property(f"{name}.{key}", value, "counts cannot be negative")
         out[key] = number
     return out
+
+
+def _count_step(step: Any, index: int) -> tuple[int, dict[str, int], dict[str, int] | None]:
+    """Validate one task-count timeline step; return (afterMs, taskCounts, taskSlotCounts or None)."""
+    where = f"steps[{index}]"
+    obj = as_object(step, where)
+    reject_unknown(obj, ("afterMs", "after_ms", "taskCounts", "taskSlotCounts"), where + ".")
+    if "afterMs" in obj and "after_ms" in obj:
+        raise err.invalid_property(where + ".afterMs", obj["afterMs"], "give afterMs or after_ms, not both")
+    name = "after_ms" if "after_ms" in obj else "afterMs"
+    if obj.get(name) is None:
+        raise err.missing_property(where + ".afterMs")
+    after = as_int(obj[name], f"{where}.{name}")
+    if after < 0:
+        raise err.invalid_property(f"{where}.{name}", after, "must not be negative")
+    counts = _counts(as_object(obj.get("taskCounts") or {}, where + ".taskCounts"), where + ".taskCounts")
+    raw_slots = obj.get("taskSlotCounts")
+    slots = (
+        _counts(as_object(raw_slots, where + ".taskSlotCounts"), where + ".taskSlotCounts")
+        if raw_slots is not None
+        else None
+    )
+    return after, counts, slots
 
 
 def _prep_entry(entry: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from . import _errors as err
 from ._time import TICKS_PER_SECOND
+from ._versions import job_network_properties, patch_takes_network, pool_spec_properties
 
 _ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _DURATION_RE = re.compile(
@@ -59,6 +60,24 @@ _ADD_PROPS = (
     "usesTaskDependencies",
     "networkConfiguration",
 )
+# Top-level properties of the task definitions (the same in every version the emulator knows; the 2025
+# swagger keeps authenticationTokenSettings even though the 2025 Python models dropped it).
+_TASK_PROPS = {
+    "jobManagerTask": (
+        "id", "displayName", "commandLine", "containerSettings", "resourceFiles", "outputFiles",
+        "environmentSettings", "constraints", "requiredSlots", "killJobOnCompletion", "userIdentity",
+        "runExclusive", "applicationPackageReferences", "authenticationTokenSettings", "allowLowPriorityNode",
+    ),
+    "jobPreparationTask": (
+        "id", "commandLine", "containerSettings", "resourceFiles", "environmentSettings", "constraints",
+        "waitForSuccess", "userIdentity", "rerunOnNodeRebootAfterSuccess",
+    ),
+    "jobReleaseTask": (
+        "id", "commandLine", "containerSettings", "resourceFiles", "environmentSettings", "maxWallClockTime",
+        "retentionTime", "userIdentity",
+    ),
+}  # fmt: skip
+_AUTO_POOL_PROPS = ("autoPoolIdPrefix", "poolLifetimeOption", "keepAlive", "pool")
 UPDATABLE_PROPS = (
     "priority",
     "maxParallelTasks",
@@ -224,7 +243,7 @@ def _pairs(value: Any, name: str, *, value_required: bool) -> list[dict[str, Any
     return out
 
 
-def _pool_info(value: Any) -> dict[str, Any]:
+def _pool_info(value: Any, version: str | None) -> dict[str, Any]:
     obj = as_object(value, "poolInfo")
     reject_unknown(obj, ("poolId", "autoPoolSpecification"), "poolInfo.")
     has_id = obj.get("poolId") is not None
@@ -237,6 +256,7 @@ def _pool_info(value: Any) -> dict[str, Any]:
         return {"poolId": as_string(obj["poolId"], "poolInfo.poolId", max_len=64)}
     auto = as_object(obj["autoPoolSpecification"], "poolInfo.autoPoolSpecification")
     where = "poolInfo.autoPoolSpecification."
+    reject_unknown(auto, _AUTO_POOL_PROPS, where)
     if auto.get("poolLifetimeOption") is None:
         raise err.missing_property(where + "poolLifetimeOption")
     as_enum(auto["poolLifetimeOption"], where + "poolLifetimeOption", _POOL_LIFETIME)
@@ -246,6 +266,8 @@ def _pool_info(value: Any) -> dict[str, Any]:
         as_bool(auto["keepAlive"], where + "keepAlive")
     if auto.get("pool") is not None:
         pool = as_object(auto["pool"], where + "pool")
+        # Retired properties (cloudServiceConfiguration, ...) are unknown to the versions that dropped them.
+        reject_unknown(pool, pool_spec_properties(version), where + "pool.")
         if pool.get("vmSize") is None:
             raise err.missing_property(where + "pool.vmSize")
         as_string(pool["vmSize"], where + "pool.vmSize")
@@ -261,8 +283,10 @@ def _task(
     default_id: str | None,
     durations: tuple[str, ...] = _TASK_CONSTRAINT_DURATIONS,
 ) -> dict[str, Any]:
-    # Task definitions are stored as sent; only the properties the service cannot do without are checked.
+    # Task definitions are stored as sent; only their own property names and the properties the service
+    # cannot do without are checked.
     obj = copy.deepcopy(as_object(value, name))
+    reject_unknown(obj, _TASK_PROPS[name], name + ".")
     if obj.get("id") is None:
         if id_required:
             raise err.missing_property(name + ".id")
@@ -277,13 +301,13 @@ def _task(
     return obj
 
 
-def validate_add(body: Mapping[str, Any]) -> dict[str, Any]:
-    """Check a JobAddParameter body; return the normalised user properties to keep."""
+def validate_add(body: Mapping[str, Any], *, version: str | None = None) -> dict[str, Any]:
+    """Check a JobAddParameter body for ``version`` (None: any known version); return what to keep."""
     reject_unknown(body, _ADD_PROPS)
     props: dict[str, Any] = {"id": check_job_id(body.get("id"))}
     if body.get("poolInfo") is None:
         raise err.missing_property("poolInfo")
-    props.update(_updatable(body, UPDATABLE_PROPS))
+    props.update(_updatable(body, UPDATABLE_PROPS, version))
     if body.get("displayName") is not None:
         props["displayName"] = as_string(body["displayName"], "displayName", max_len=1024, non_empty=False)
     if body.get("usesTaskDependencies") is not None:
@@ -311,17 +335,24 @@ def validate_add(body: Mapping[str, Any]) -> dict[str, Any]:
             body["commonEnvironmentSettings"], "commonEnvironmentSettings", value_required=False
         )
     if body.get("networkConfiguration") is not None:
-        net = as_object(body["networkConfiguration"], "networkConfiguration")
-        reject_unknown(net, ("subnetId",), "networkConfiguration.")
-        if net.get("subnetId") is None:
-            raise err.missing_property("networkConfiguration.subnetId")
-        props["networkConfiguration"] = {
-            "subnetId": as_string(net["subnetId"], "networkConfiguration.subnetId")
-        }
+        props["networkConfiguration"] = _network(body["networkConfiguration"], version)
     return props
 
 
-def _updatable(body: Mapping[str, Any], names: Iterable[str]) -> dict[str, Any]:
+def _network(value: Any, version: str | None) -> dict[str, Any]:
+    net = as_object(value, "networkConfiguration")
+    reject_unknown(net, job_network_properties(version), "networkConfiguration.")
+    if net.get("subnetId") is None:
+        raise err.missing_property("networkConfiguration.subnetId")
+    out: dict[str, Any] = {"subnetId": as_string(net["subnetId"], "networkConfiguration.subnetId")}
+    if net.get("skipWithdrawFromVNet") is not None:
+        out["skipWithdrawFromVNet"] = as_bool(
+            net["skipWithdrawFromVNet"], "networkConfiguration.skipWithdrawFromVNet"
+        )
+    return out
+
+
+def _updatable(body: Mapping[str, Any], names: Iterable[str], version: str | None) -> dict[str, Any]:
     """Validate the properties that add, patch and update share; absent or null ones are skipped."""
     out: dict[str, Any] = {}
     for name in names:
@@ -339,24 +370,42 @@ def _updatable(body: Mapping[str, Any], names: Iterable[str]) -> dict[str, Any]:
         elif name == "constraints":
             out[name] = _constraints(value)
         elif name == "poolInfo":
-            out[name] = _pool_info(value)
+            out[name] = _pool_info(value, version)
         elif name == "metadata":
             out[name] = _pairs(value, name, value_required=True)
     return out
 
 
-def validate_patch(body: Mapping[str, Any]) -> dict[str, Any]:
-    """Check a JobPatchParameter body; return the properties to merge."""
-    reject_unknown(body, UPDATABLE_PROPS)
-    return _updatable(body, UPDATABLE_PROPS)
+def validate_patch(body: Mapping[str, Any], *, version: str | None = None) -> dict[str, Any]:
+    """Check a JobPatchParameter body; return the properties to merge.
+
+    From 2024-07-01.20.0 on, patch may also set the job's ``networkConfiguration``.
+    """
+    with_network = patch_takes_network(version)
+    reject_unknown(body, (*UPDATABLE_PROPS, "networkConfiguration") if with_network else UPDATABLE_PROPS)
+    out = _updatable(body, UPDATABLE_PROPS, version)
+    if with_network and body.get("networkConfiguration") is not None:
+        out["networkConfiguration"] = _network(body["networkConfiguration"], version)
+    return out
 
 
-def validate_update(body: Mapping[str, Any]) -> dict[str, Any]:
-    """Check a JobUpdateParameter body; return the properties that replace the updatable set."""
+def validate_update(
+    body: Mapping[str, Any], *, job_id: str | None = None, version: str | None = None
+) -> dict[str, Any]:
+    """Check a JobUpdateParameter body; return the properties that replace the updatable set.
+
+    With ``job_id`` the body may also carry ``id`` (the 2025 PUT body is the whole job model), and it
+    must name that job (ids compare case-insensitively, as everywhere in Batch).
+    """
+    if job_id is not None and "id" in body:
+        sent = body["id"]
+        if not isinstance(sent, str) or sent.lower() != job_id.lower():
+            raise err.invalid_property("id", sent, "the id in the body must be the id of the job in the URL")
+        body = {name: value for name, value in body.items() if name != "id"}
     reject_unknown(body, UPDATABLE_PROPS)
     if body.get("poolInfo") is None:
         raise err.missing_property("poolInfo")
-    return _updatable(body, UPDATABLE_PROPS)
+    return _updatable(body, UPDATABLE_PROPS, version)
 
 
 def validate_disable(body: Mapping[str, Any]) -> str:
