@@ -15,6 +15,7 @@ import aiohttp
 from aiohttp import web
 from azure.core.credentials import AccessToken, AzureNamedKeyCredential
 
+from ..policies._same_loop import register_loop_server, unregister_loop_server
 from ._app import RequestLog, create_app
 from ._auth import IDENTITY_API_VERSION, EmulatorAuth
 from ._faults import FaultInjector
@@ -268,12 +269,16 @@ class BatchEmulator:
         address = runner.addresses[0]
         self.port = int(address[1])
         self.store.base_url = self.endpoint
+        # A sync client called on this loop's thread would block the loop that has to answer it; tell
+        # the client's guard, so that such a call fails at once instead of hanging.
+        register_loop_server(self.host, self.port, asyncio.get_running_loop())
         return self
 
     async def close(self) -> None:
         """Stop serving and release the port; safe to call twice."""
         runner, self._runner = self._runner, None
         if runner is not None:
+            unregister_loop_server(self.host, self.port)
             await runner.cleanup()
 
     async def __aenter__(self) -> BatchEmulator:
