@@ -13,9 +13,11 @@ from azbatch.emulator import BatchEmulator
 
 async def test_sync_client_against_an_emulator_on_this_loop_is_refused() -> None:
     async with BatchEmulator() as emu:
-        with azbatch.BatchClient(emu.endpoint, emu.credential) as client:
-            with pytest.raises(RuntimeError, match="runs on this thread's event loop") as info:
-                client.jobs.get("job-1")
+        with (
+            azbatch.BatchClient(emu.endpoint, emu.credential) as client,
+            pytest.raises(RuntimeError, match="runs on this thread's event loop") as info,
+        ):
+            client.jobs.get("job-1")
         assert "batch_emulator_thread" in str(info.value)
         assert emu.request_log.count() == 0  # refused before anything was sent
 
