@@ -22,6 +22,7 @@ def test_top_level_exports() -> None:
             "BatchResourceNotFoundError",
             "BatchResourceNotModifiedError",
             "BatchServiceError",
+            "BatchTimeoutError",
             "ClientRawResponse",
             "JobOperations",
             "JobWriteResult",

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         BatchResourceNotFoundError,
         BatchResourceNotModifiedError,
         BatchServiceError,
+        BatchTimeoutError,
     )
     from .models import JobWriteResult
 
@@ -42,6 +43,7 @@ __all__ = [
     "BatchResourceNotFoundError",
     "BatchResourceNotModifiedError",
     "BatchServiceError",
+    "BatchTimeoutError",
     "ClientRawResponse",
     "JobOperations",
     "JobWriteResult",
@@ -59,6 +61,7 @@ _EXPORTS = {
     "BatchResourceNotFoundError": ".exceptions",
     "BatchResourceNotModifiedError": ".exceptions",
     "BatchServiceError": ".exceptions",
+    "BatchTimeoutError": ".exceptions",
     "ClientRawResponse": "._legacy",
     "JobOperations": "._sync",
     "JobWriteResult": ".models",

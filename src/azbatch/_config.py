@@ -34,6 +34,13 @@ from .policies import (
     EnvironmentProxyPolicy,
     SharedKeyCredentialPolicy,
 )
+from .policies._deadline import (
+    AsyncDeadlineAttemptPolicy,
+    AsyncDeadlinePolicy,
+    DeadlineAttemptPolicy,
+    DeadlinePolicy,
+    check_timeout,
+)
 from .policies._request_id import RandomRequestIdPolicy
 from .policies._trace_logging import RedactedNetworkTraceLoggingPolicy
 
@@ -68,6 +75,7 @@ class PipelineFlavor:
 
     ``proxy_env_once``: the default transport is built without environment lookups and
     :class:`EnvironmentProxyPolicy` resolves the proxy settings once per client instead.
+    ``deadline_policy``/``attempt_policy``: the outermost and innermost policies of a call's ``timeout``.
     """
 
     retry_policy: type[Any]
@@ -76,6 +84,8 @@ class PipelineFlavor:
     default_transport: Callable[[dict[str, Any]], Any]
     proxy_env_once: bool
     async_credential: bool
+    deadline_policy: type[Any]
+    attempt_policy: type[Any]
 
 
 def _aiohttp_transport(kwargs: dict[str, Any]) -> Any:
@@ -100,6 +110,8 @@ ASYNC_FLAVOR = PipelineFlavor(
     default_transport=_aiohttp_transport,
     proxy_env_once=True,
     async_credential=True,
+    deadline_policy=AsyncDeadlinePolicy,
+    attempt_policy=AsyncDeadlineAttemptPolicy,
 )
 SYNC_FLAVOR = PipelineFlavor(
     retry_policy=RetryPolicy,
@@ -108,6 +120,8 @@ SYNC_FLAVOR = PipelineFlavor(
     default_transport=_requests_transport,
     proxy_env_once=False,
     async_credential=False,
+    deadline_policy=DeadlinePolicy,
+    attempt_policy=DeadlineAttemptPolicy,
 )
 
 
@@ -166,6 +180,9 @@ def build_policies(
     ``own_transport`` is true when the client builds its default transport itself; the proxy
     environment is then resolved once here rather than by the transport on every request.
     """
+    # The client-wide default of the per-call total deadline; taken out before azure-core's retry policy
+    # would read it as its own retry budget. Checked here so that a bad value fails at construction.
+    default_timeout = check_timeout(kwargs.pop("timeout", None))
     auth = _auth_policy(credential, flavor, kwargs)
     # The Batch service does not redirect; following a redirect would re-sign the request for whatever
     # host it names, so redirects are off unless the caller asks for them.
@@ -173,6 +190,8 @@ def build_policies(
     per_call = list(kwargs.pop("per_call_policies", []) or [])
     per_retry = list(kwargs.pop("per_retry_policies", []) or [])
     policies: list[Any] = [
+        # First, so that a call's timeout bounds everything after it, token requests included (async).
+        flavor.deadline_policy(default_timeout),
         RandomRequestIdPolicy(request_id_header_name=HEADER_CLIENT_REQUEST_ID, **kwargs),
         HeadersPolicy(**kwargs),
         UserAgentPolicy(sdk_moniker=f"{SDK_MONIKER}/{VERSION}", **kwargs),
@@ -193,5 +212,7 @@ def build_policies(
         RedactedNetworkTraceLoggingPolicy(**kwargs),
         DistributedTracingPolicy(**kwargs),
         logging_policy(**kwargs),
+        # Last, next to the transport: it sees every attempt and bounds each one by the time left.
+        flavor.attempt_policy(),
     ]
     return policies
