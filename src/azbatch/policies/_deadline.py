@@ -107,6 +107,10 @@ class _Deadline:
 
     def check_wait(self, seconds: float) -> None:
         """Refuse a retry wait that would end at or after the deadline: waiting could only fail later."""
+        if self.failure is not None:
+            # The retry policy is backing off after the call already gave up (it catches the error as
+            # one more AzureError): stop it here rather than wait for nothing.
+            raise self.failure
         left = self.remaining()
         if seconds >= left:
             raise self.fail(
@@ -361,8 +365,9 @@ def _internal(http_response: Any) -> Any:
 def _body_done(http_response: Any) -> bool:
     """Whether the transport has finished with the body (and may have pooled the connection again)."""
     internal = _internal(http_response)
-    if getattr(internal, "is_stream_consumed", False) or getattr(internal, "is_closed", False):
-        return True  # httpx
+    # httpx closes its response once the body is in (is_stream_consumed turns true as reading starts).
+    if getattr(internal, "is_closed", False):
+        return True
     raw = getattr(internal, "raw", None)  # requests: the urllib3 response
     isclosed = getattr(raw, "isclosed", None)
     return bool(isclosed()) if callable(isclosed) else False
