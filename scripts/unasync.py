@@ -45,6 +45,7 @@ FILES = [
         (ROOT / "tests/aio" / name, ROOT / "tests/sync" / name, [])
         for name in (
             "conftest.py",
+            "test_deadlines.py",
             "test_errors.py",
             "test_lro.py",
             "test_operations.py",
