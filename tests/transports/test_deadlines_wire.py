@@ -328,7 +328,9 @@ def test_a_client_level_default_applies_to_every_call(kind: str, server: Misbeha
     else:
 
         def call() -> None:
-            with azbatch.BatchClient(server.url, CREDENTIAL, timeout=TIMEOUT, **_client_kwargs(kind)) as client:
+            with azbatch.BatchClient(
+                server.url, CREDENTIAL, timeout=TIMEOUT, **_client_kwargs(kind)
+            ) as client:
                 client.jobs.get("stall-headers")
 
     with pytest.raises(BatchTimeoutError) as caught:

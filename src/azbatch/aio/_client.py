@@ -31,6 +31,10 @@ class BatchClient:
     :keyword list[str] credential_scopes: Entra ID scopes; defaults to the public cloud's Batch scope.
     :keyword bool enforce_https: refuse to send a bearer token over plain http to a non-loopback host
         (default ``True``).
+    :keyword float timeout: default total deadline, in seconds, of every call (connecting, reading,
+        retries and the waits between them together); a call's own ``timeout=`` overrides it. Default:
+        none. On expiry a call raises :class:`~azbatch.exceptions.BatchTimeoutError`; see
+        ``docs/timeouts.md``.
     :keyword transport: an azure-core ``AsyncHttpTransport``; defaults to azure-core's aiohttp transport
         (or pass ``azbatch.transports.AsyncHttpXTransport()``). Other keywords go to
         azure-core's policies and transport (``retry_total``, ``logging_enable``, ``per_call_policies``,

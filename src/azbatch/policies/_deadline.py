@@ -23,6 +23,7 @@ How a wait in progress is cut short differs:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import itertools
 import math
@@ -175,7 +176,10 @@ def _timeout_error(state: _Deadline, error: BaseException) -> BaseException:
     """The error to raise for ``error`` leaving the pipeline: the deadline's, if it caused it."""
     if isinstance(error, BatchTimeoutError):
         return error
-    if isinstance(error, (ServiceRequestError, ServiceResponseError, asyncio.TimeoutError)) and state.expired():
+    if (
+        isinstance(error, (ServiceRequestError, ServiceResponseError, asyncio.TimeoutError))
+        and state.expired()
+    ):
         return state.fail()
     return error
 
@@ -295,7 +299,7 @@ class DeadlineAttemptPolicy(HTTPPolicy[Any, Any]):
         caller_streams = bool(saved.get("stream", False))
         left = state.remaining()
         defaults = _transport_timeouts(request.context.transport)
-        for name, default in zip(_TIMEOUT_OPTIONS, defaults):
+        for name, default in zip(_TIMEOUT_OPTIONS, defaults, strict=True):
             options[name] = _capped(saved.get(name, default), left)
         options["stream"] = True
         state.attempts += 1
@@ -481,10 +485,9 @@ class _Watchdog:
     def _run(self) -> None:
         while True:
             watch = self._next_due()
-            try:
+            # _abort swallows the errors it expects; whatever else happens, the thread must live on.
+            with contextlib.suppress(Exception):
                 watch.fire()
-            except Exception:  # pragma: no cover - _abort swallows what it expects; keep the thread alive
-                pass
 
 
 _WATCHDOG = _Watchdog()
