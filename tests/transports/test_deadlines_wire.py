@@ -13,14 +13,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
+import ipaddress
 import json
 import queue
 import select
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -55,10 +59,12 @@ class Seen:
 class MisbehavingServer:
     """A loopback HTTP/1.1 server whose behaviour is chosen by the job id in the request path."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self._listener = socket.create_server(("127.0.0.1", 0))
         self._listener.settimeout(0.1)
-        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self._tls = tls
+        scheme = "https" if tls is not None else "http"
+        self.url = f"{scheme}://127.0.0.1:{self._listener.getsockname()[1]}"
         self.seen: queue.Queue[Seen] = queue.Queue()
         self.requests: list[str] = []
         self._stop = threading.Event()
@@ -91,6 +97,13 @@ class MisbehavingServer:
             thread.start()
 
     def _serve(self, conn: socket.socket) -> None:
+        if self._tls is not None:
+            conn.settimeout(SERVER_WAIT)
+            try:
+                conn = self._tls.wrap_socket(conn, server_side=True)
+            except OSError:
+                conn.close()
+                return
         with conn:
             conn.settimeout(SERVER_WAIT)
             buffer = b""
@@ -185,17 +198,70 @@ def server() -> Iterator[MisbehavingServer]:
         running.close()
 
 
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key (PEM files), made for this run."""
+    x509 = pytest.importorskip("cryptography.x509")
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    folder = tmp_path_factory.mktemp("tls")
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_file, key_file
+
+
+@pytest.fixture(scope="module")
+def tls_server(certificate: tuple[Path, Path]) -> Iterator[MisbehavingServer]:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(*certificate)
+    running = MisbehavingServer(tls=context)
+    try:
+        yield running
+    finally:
+        running.close()
+
+
 # ------------------------------------------------------------------------------------- the clients
 
 TRANSPORTS = ["aiohttp", "httpx-async", "requests", "httpx"]
 
 
-def _client_kwargs(kind: str) -> dict[str, Any]:
-    if kind == "httpx-async":
-        return {"transport": AsyncHttpXTransport()}
-    if kind == "httpx":
-        return {"transport": HttpXTransport()}
-    return {}  # the client's default transport: aiohttp (async) or requests (sync)
+def _client_kwargs(kind: str, ca_file: Path | None = None) -> dict[str, Any]:
+    """Client keywords for ``kind``; ``ca_file`` is the certificate to trust for an https server."""
+    if kind in ("httpx-async", "httpx"):
+        options: dict[str, Any] = {}
+        if ca_file is not None:
+            options["verify"] = ssl.create_default_context(cafile=str(ca_file))
+        return {
+            "transport": AsyncHttpXTransport(**options)
+            if kind == "httpx-async"
+            else HttpXTransport(**options)
+        }
+    # The client's default transport: aiohttp (async) or requests (sync).
+    return {} if ca_file is None else {"connection_verify": str(ca_file)}
 
 
 def _record_sleeps(client: Any, sleeps: list[float], is_async: bool) -> None:
@@ -216,25 +282,44 @@ def _record_sleeps(client: Any, sleeps: list[float], is_async: bool) -> None:
         transport.sleep = sleep
 
 
+HANGUPS = ("stall-headers", "stall-body", "trickle")  # the scenarios where the server waits for the client
+
+
 def get_job(
-    kind: str, url: str, job_id: str, sleeps: list[float] | None = None, times: int = 1, **call: Any
+    kind: str,
+    server: MisbehavingServer,
+    job_id: str,
+    sleeps: list[float] | None = None,
+    times: int = 1,
+    ca_file: Path | None = None,
+    client_options: dict[str, Any] | None = None,
+    **call: Any,
 ) -> BaseException | None:
     """Call ``jobs.get(job_id)`` ``times`` times with the client for ``kind``; return what it raised."""
     recorded: list[float] = [] if sleeps is None else sleeps
+    client_kwargs = {**_client_kwargs(kind, ca_file), **(client_options or {})}
     if kind in ("aiohttp", "httpx-async"):
 
         async def run() -> None:
-            async with azbatch.aio.BatchClient(url, CREDENTIAL, **_client_kwargs(kind)) as client:
-                _record_sleeps(client, recorded, True)
-                for _ in range(times):
-                    job = await client.jobs.get(job_id, **call)
-                    assert job.id == job_id
+            try:
+                async with azbatch.aio.BatchClient(server.url, CREDENTIAL, **client_kwargs) as client:
+                    _record_sleeps(client, recorded, True)
+                    for _ in range(times):
+                        job = await client.jobs.get(job_id, **call)
+                        assert job.id == job_id
+            finally:
+                if job_id in HANGUPS:
+                    # A cancelled TLS connection is closed by the event loop after the call has returned
+                    # (asyncio's TLS shutdown); keep the loop running until the server has seen it.
+                    end = time.monotonic() + OUTCOME_WAIT
+                    while server.seen.empty() and time.monotonic() < end:
+                        await asyncio.sleep(0.01)
 
         runner: Callable[[], None] = lambda: asyncio.run(run())  # noqa: E731
     else:
 
         def runner() -> None:
-            with azbatch.BatchClient(url, CREDENTIAL, **_client_kwargs(kind)) as client:
+            with azbatch.BatchClient(server.url, CREDENTIAL, **client_kwargs) as client:
                 _record_sleeps(client, recorded, False)
                 for _ in range(times):
                     job = client.jobs.get(job_id, **call)
@@ -264,7 +349,7 @@ def _expect_timeout(error: BaseException | None) -> BatchTimeoutError:
 
 @pytest.mark.parametrize("kind", TRANSPORTS)
 def test_a_stall_before_the_headers_ends_at_the_deadline(kind: str, server: MisbehavingServer) -> None:
-    error = _expect_timeout(get_job(kind, server.url, "stall-headers", timeout=TIMEOUT))
+    error = _expect_timeout(get_job(kind, server, "stall-headers", timeout=TIMEOUT))
     # The server was still waiting (it waits SERVER_WAIT s) when the client hung up on it.
     assert server.next_seen() == Seen("stall-headers", "closed")
     assert error.attempts == 1
@@ -273,7 +358,7 @@ def test_a_stall_before_the_headers_ends_at_the_deadline(kind: str, server: Misb
 
 @pytest.mark.parametrize("kind", TRANSPORTS)
 def test_a_stall_in_the_middle_of_the_body_ends_at_the_deadline(kind: str, server: MisbehavingServer) -> None:
-    error = _expect_timeout(get_job(kind, server.url, "stall-body", timeout=TIMEOUT))
+    error = _expect_timeout(get_job(kind, server, "stall-body", timeout=TIMEOUT))
     assert server.next_seen() == Seen("stall-body", "closed")
     assert error.attempts == 1
 
@@ -281,10 +366,10 @@ def test_a_stall_in_the_middle_of_the_body_ends_at_the_deadline(kind: str, serve
 @pytest.mark.parametrize("kind", TRANSPORTS)
 def test_a_trickled_body_ends_at_the_deadline(kind: str, server: MisbehavingServer) -> None:
     """Each byte arrives well within any read timeout; only the total deadline can stop this."""
-    error = _expect_timeout(get_job(kind, server.url, "trickle", timeout=TIMEOUT))
+    error = _expect_timeout(get_job(kind, server, "trickle", timeout=TIMEOUT))
     seen = server.next_seen()
     assert seen.outcome == "closed"
-    assert 0 < seen.sent < TRICKLE_LENGTH
+    assert seen.sent < TRICKLE_LENGTH
     assert error.attempts == 1
 
 
@@ -292,7 +377,7 @@ def test_a_trickled_body_ends_at_the_deadline(kind: str, server: MisbehavingServ
 def test_retry_after_longer_than_the_time_left_fails_at_once(kind: str, server: MisbehavingServer) -> None:
     before = len(server.requests)
     sleeps: list[float] = []
-    error = get_job(kind, server.url, "busy", sleeps, timeout=5)
+    error = get_job(kind, server, "busy", sleeps, timeout=5)
     assert isinstance(error, BatchTimeoutError), repr(error)
     # No wait was even asked of the transport, and the request was not sent again.
     assert sleeps == []
@@ -310,32 +395,14 @@ def test_retry_after_longer_than_the_time_left_fails_at_once(kind: str, server: 
 def test_calls_that_finish_in_time_are_unaffected(kind: str, server: MisbehavingServer) -> None:
     """Several calls over one kept-alive connection: the watchdog leaves finished responses alone."""
     before = len(server.requests)
-    assert get_job(kind, server.url, "ok", times=5, timeout=TIMEOUT * 10) is None
+    assert get_job(kind, server, "ok", times=5, timeout=30) is None
     assert server.requests[before:] == ["ok"] * 5
 
 
 @pytest.mark.parametrize("kind", TRANSPORTS)
 def test_a_client_level_default_applies_to_every_call(kind: str, server: MisbehavingServer) -> None:
-    if kind in ("aiohttp", "httpx-async"):
-
-        async def run() -> None:
-            async with azbatch.aio.BatchClient(
-                server.url, CREDENTIAL, timeout=TIMEOUT, **_client_kwargs(kind)
-            ) as client:
-                await client.jobs.get("stall-headers")
-
-        call: Callable[[], None] = lambda: asyncio.run(run())  # noqa: E731
-    else:
-
-        def call() -> None:
-            with azbatch.BatchClient(
-                server.url, CREDENTIAL, timeout=TIMEOUT, **_client_kwargs(kind)
-            ) as client:
-                client.jobs.get("stall-headers")
-
-    with pytest.raises(BatchTimeoutError) as caught:
-        call()
-    assert caught.value.deadline == TIMEOUT
+    error = _expect_timeout(get_job(kind, server, "stall-headers", client_options={"timeout": TIMEOUT}))
+    assert error.deadline == TIMEOUT
     assert server.next_seen() == Seen("stall-headers", "closed")
 
 
@@ -349,3 +416,27 @@ def test_the_server_gives_up_without_a_deadline(server: MisbehavingServer) -> No
         client.jobs.get("stall-headers", read_timeout=0.5)
     assert not isinstance(caught.value, BatchTimeoutError)
     assert server.next_seen() == Seen("stall-headers", "closed")
+
+
+# ---------------------------------------------------------------------------------------------- TLS
+# The service is https-only: the sync client's watchdog must cut a TLS connection short as well.
+
+
+@pytest.mark.parametrize("kind", TRANSPORTS)
+def test_a_trickled_body_over_tls_ends_at_the_deadline(
+    kind: str, tls_server: MisbehavingServer, certificate: tuple[Path, Path]
+) -> None:
+    error = _expect_timeout(get_job(kind, tls_server, "trickle", ca_file=certificate[0], timeout=TIMEOUT))
+    seen = tls_server.next_seen()
+    assert seen.outcome == "closed"
+    assert seen.sent < TRICKLE_LENGTH
+    assert error.attempts == 1
+
+
+@pytest.mark.parametrize("kind", TRANSPORTS)
+def test_calls_over_tls_that_finish_in_time_are_unaffected(
+    kind: str, tls_server: MisbehavingServer, certificate: tuple[Path, Path]
+) -> None:
+    before = len(tls_server.requests)
+    assert get_job(kind, tls_server, "ok", times=3, ca_file=certificate[0], timeout=30) is None
+    assert tls_server.requests[before:] == ["ok"] * 3

@@ -378,34 +378,40 @@ def _body_done(http_response: Any) -> bool:
 
 
 def _socket_of(http_response: Any) -> socket.socket | None:
-    """The socket a sync response is read from, for the transports this package supports."""
+    """The socket a sync response alone is read from, for the transports this package supports.
+
+    ``None`` when unknown, and for HTTP/2, whose connection carries other calls' streams too.
+    """
     internal = _internal(http_response)
     extensions = getattr(internal, "extensions", None)  # httpx
     if isinstance(extensions, Mapping):
+        if extensions.get("http_version") not in (b"HTTP/1.1", b"HTTP/1.0"):
+            return None
         get_extra_info = getattr(extensions.get("network_stream"), "get_extra_info", None)
-        if callable(get_extra_info):
-            sock = get_extra_info("socket")
-            if isinstance(sock, socket.socket):
-                return sock
+        sock = get_extra_info("socket") if callable(get_extra_info) else None
+        return sock if isinstance(sock, socket.socket) else None
     raw = getattr(internal, "raw", None)  # requests -> urllib3
     sock = getattr(getattr(raw, "_connection", None), "sock", None)
     return sock if isinstance(sock, socket.socket) else None
 
 
 def _abort(http_response: Any) -> None:
-    """Called by the watchdog thread at the deadline: make the blocked read return at once."""
+    """Called by the watchdog thread at the deadline: make the blocked read return at once.
+
+    Only the socket is touched, never the response or TLS objects, which the reading thread is using
+    (closing a response from another thread neither wakes its reader nor is safe). With a transport whose
+    socket cannot be found nothing is done: its own read timeout, already lowered to the time left,
+    stays the only bound.
+    """
     if _body_done(http_response):
         return  # finished in time; the connection may already serve another request
     sock = _socket_of(http_response)
-    try:
-        if sock is not None:
-            # socket.socket's own shutdown even for an SSLSocket: the TLS layer must not be touched from
-            # this thread while the reader uses it. The blocked recv sees end-of-stream and returns.
-            socket.socket.shutdown(sock, socket.SHUT_RDWR)
-        else:
-            http_response.close()  # an unknown transport: the best that can be done from here
-    except (OSError, RuntimeError):
-        pass  # already closed or in an unexpected state: the reader will finish on its own
+    if sock is None:
+        return
+    # socket.socket's own shutdown, even for an SSLSocket, whose override would reset its TLS state
+    # under the reader's feet. The blocked recv sees end-of-stream and returns.
+    with contextlib.suppress(OSError):  # already closed: the reader is finishing anyway
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
 class _Watch:
