@@ -297,10 +297,12 @@ class DeadlineAttemptPolicy(HTTPPolicy[Any, Any]):
         options = request.context.options
         saved = {name: options[name] for name in (*_TIMEOUT_OPTIONS, "stream") if name in options}
         caller_streams = bool(saved.get("stream", False))
-        left = state.remaining()
-        defaults = _transport_timeouts(request.context.transport)
-        for name, default in zip(_TIMEOUT_OPTIONS, defaults, strict=True):
-            options[name] = _capped(saved.get(name, default), left)
+        # requests' deprecated (connect, read) tuple cannot be combined with read_timeout: leave it be.
+        if not isinstance(saved.get("connection_timeout"), tuple):
+            left = state.remaining()
+            defaults = _transport_timeouts(request.context.transport)
+            for name, default in zip(_TIMEOUT_OPTIONS, defaults, strict=True):
+                options[name] = _capped(saved.get(name, default), left)
         options["stream"] = True
         state.attempts += 1
         try:
@@ -340,7 +342,7 @@ def _capped(value: Any, left: float) -> Any:
     if value is None:
         return left
     if isinstance(value, bool) or not isinstance(value, Real):
-        return value  # e.g. requests' deprecated (connect, read) tuple: leave it to the transport
+        return value  # not a number of seconds: the transport will say what it thinks of it
     return min(float(value), left)
 
 
@@ -417,32 +419,31 @@ def _abort(http_response: Any) -> None:
 class _Watch:
     """One pending watchdog action; ``cancel`` and ``fire`` exclude each other."""
 
-    __slots__ = ("_action", "_done", "_lock", "fired")
+    __slots__ = ("_action", "_lock", "done", "fired")
 
     def __init__(self, action: Callable[[], None]) -> None:
-        self._action = action
+        self._action: Callable[[], None] | None = action
         self._lock = threading.Lock()
-        self._done = False
+        self.done = False
         self.fired = False
-
-    @property
-    def done(self) -> bool:
-        return self._done
 
     def fire(self) -> None:
         # The action runs under the lock, so a reader that cancels right after its read returned waits
         # until the socket shutdown is over before it releases the connection.
         with self._lock:
-            if self._done:
+            action, self._action = self._action, None
+            if self.done or action is None:
                 return
-            self._done = True
-            self.fired = True
-            self._action()
+            self.done = self.fired = True
+            action()
 
     def cancel(self) -> bool:
         """Stop the action if it has not run; return whether it ran."""
         with self._lock:
-            self._done = True
+            # Drop the action (and the response it holds) now: the entry may stay queued until its
+            # deadline, and a response body should not live that long.
+            self._action = None
+            self.done = True
             return self.fired
 
 
@@ -453,26 +454,31 @@ class _Watchdog:
     on a fast connection.
     """
 
+    _MIN_PURGE = 64
+
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._heap: list[tuple[float, int, _Watch]] = []
         self._order = itertools.count()
         self._thread: threading.Thread | None = None
+        self._purge_at = self._MIN_PURGE
 
     def watch(self, at: float, action: Callable[[], None]) -> _Watch:
         """Run ``action`` at ``at`` unless the returned watch is cancelled first."""
         entry = _Watch(action)
         with self._cond:
-            # Purge finished watches now and then, so that many short calls with a long timeout do not
-            # pile up until their deadlines come.
-            if len(self._heap) >= 64 and sum(w.done for _, _, w in self._heap) * 2 > len(self._heap):
+            if len(self._heap) >= self._purge_at:
+                # Cancelled watches stay queued until their deadline; with many short calls and a long
+                # timeout they would pile up. Purging whenever the queue doubles keeps it amortised O(1).
                 self._heap = [item for item in self._heap if not item[2].done]
                 heapq.heapify(self._heap)
+                self._purge_at = max(self._MIN_PURGE, 2 * len(self._heap))
             heapq.heappush(self._heap, (at, next(self._order), entry))
             if self._thread is None or not self._thread.is_alive():  # also after a fork
                 self._thread = threading.Thread(target=self._run, name="azbatch-deadline", daemon=True)
                 self._thread.start()
-            self._cond.notify()
+            if self._heap[0][2] is entry:  # the thread sleeps until the earliest deadline: now sooner
+                self._cond.notify()
         return entry
 
     def _next_due(self) -> _Watch:
