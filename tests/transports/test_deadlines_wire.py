@@ -22,7 +22,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,9 +50,8 @@ class Seen:
     """What the server saw on one connection."""
 
     scenario: str
-    outcome: str  # "closed": the client hung up; "gave up": SERVER_WAIT passed; "answered"
+    outcome: str  # "closed": the client hung up; "gave up": waited SERVER_WAIT or sent it all; "answered"
     sent: int = 0  # body bytes written (trickle)
-    notes: list[str] = field(default_factory=list)
 
 
 class MisbehavingServer:
