@@ -23,6 +23,7 @@ def test_top_level_exports() -> None:
             "BatchResourceNotFoundError",
             "BatchResourceNotModifiedError",
             "BatchServiceError",
+            "BatchTimeoutError",
             "BatchWaitTimeoutError",
             "ClientRawResponse",
             "JobOperations",

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         BatchResourceNotFoundError,
         BatchResourceNotModifiedError,
         BatchServiceError,
+        BatchTimeoutError,
         BatchWaitTimeoutError,
     )
     from .models import JobWriteResult
@@ -43,6 +44,7 @@ __all__ = [
     "BatchResourceNotFoundError",
     "BatchResourceNotModifiedError",
     "BatchServiceError",
+    "BatchTimeoutError",
     "BatchWaitTimeoutError",
     "ClientRawResponse",
     "JobOperations",
@@ -61,6 +63,7 @@ _EXPORTS = {
     "BatchResourceNotFoundError": ".exceptions",
     "BatchResourceNotModifiedError": ".exceptions",
     "BatchServiceError": ".exceptions",
+    "BatchTimeoutError": ".exceptions",
     "BatchWaitTimeoutError": ".exceptions",
     "ClientRawResponse": "._legacy",
     "JobOperations": "._sync",

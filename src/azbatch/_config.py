@@ -34,6 +34,13 @@ from .policies import (
     SharedKeyCredentialPolicy,
 )
 from .policies._bearer import token_may_travel_to
+from .policies._deadline import (
+    AsyncDeadlineAttemptPolicy,
+    AsyncDeadlinePolicy,
+    DeadlineAttemptPolicy,
+    DeadlinePolicy,
+    check_timeout,
+)
 from .policies._decode_errors import AsyncBodyDecodeErrorPolicy, BodyDecodeErrorPolicy
 from .policies._request_id import RandomRequestIdPolicy
 from .policies._retry import (
@@ -83,6 +90,7 @@ class PipelineFlavor:
 
     ``proxy_env_once``: the default transport is built without environment lookups and
     :class:`EnvironmentProxyPolicy` resolves the proxy settings once per client instead.
+    ``deadline_policy``/``attempt_policy``: the outermost and innermost policies of a call's ``timeout``.
     """
 
     retry_policy: type[Any]
@@ -92,6 +100,8 @@ class PipelineFlavor:
     proxy_env_once: bool
     async_credential: bool
     decode_error_policy: type[Any]
+    deadline_policy: type[Any]
+    attempt_policy: type[Any]
     blocking: bool = False
     """Calls block their thread: refuse to call a server served by that thread's own event loop."""
     # Right after the retry policy: turns a response cut short into a ServiceResponseError it retries.
@@ -122,6 +132,8 @@ ASYNC_FLAVOR = PipelineFlavor(
     async_credential=True,
     lost_response_policy=AsyncLostResponsePolicy,
     decode_error_policy=AsyncBodyDecodeErrorPolicy,
+    deadline_policy=AsyncDeadlinePolicy,
+    attempt_policy=AsyncDeadlineAttemptPolicy,
 )
 SYNC_FLAVOR = PipelineFlavor(
     retry_policy=BatchRetryPolicy,
@@ -133,6 +145,8 @@ SYNC_FLAVOR = PipelineFlavor(
     blocking=True,
     lost_response_policy=LostResponsePolicy,
     decode_error_policy=BodyDecodeErrorPolicy,
+    deadline_policy=DeadlinePolicy,
+    attempt_policy=DeadlineAttemptPolicy,
 )
 
 
@@ -220,6 +234,9 @@ def build_policies(
     ``own_transport`` is true when the client builds its default transport itself; the proxy
     environment is then resolved once here rather than by the transport on every request.
     """
+    # The client-wide default of the per-call total deadline; taken out before azure-core's retry policy
+    # would read it as its own retry budget. Checked here so that a bad value fails at construction.
+    default_timeout = check_timeout(kwargs.pop("timeout", None))
     auth = _auth_policy(credential, flavor, kwargs)
     # The Batch service does not redirect; following a redirect would re-sign the request for whatever
     # host it names, so redirects are off unless the caller asks for them.
@@ -227,6 +244,8 @@ def build_policies(
     per_call = list(kwargs.pop("per_call_policies", []) or [])
     per_retry = list(kwargs.pop("per_retry_policies", []) or [])
     policies: list[Any] = [
+        # First, so that a call's timeout bounds everything after it, token requests included (async).
+        flavor.deadline_policy(default_timeout),
         RandomRequestIdPolicy(request_id_header_name=HEADER_CLIENT_REQUEST_ID, **kwargs),
         HeadersPolicy(**kwargs),
         UserAgentPolicy(sdk_moniker=f"{SDK_MONIKER}/{VERSION}", **kwargs),
@@ -251,5 +270,7 @@ def build_policies(
         DistributedTracingPolicy(**kwargs),
         logging_policy(**kwargs),
         flavor.decode_error_policy(),  # next to the transport, so every policy above sees a typed error
+        # Last, next to the transport: it sees every attempt and bounds each one by the time left.
+        flavor.attempt_policy(),
     ]
     return policies

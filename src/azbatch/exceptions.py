@@ -27,6 +27,7 @@ from azure.core.exceptions import (
     ResourceModifiedError,
     ResourceNotFoundError,
     ResourceNotModifiedError,
+    ServiceResponseTimeoutError,
 )
 
 from ._constants import HEADER_CLIENT_REQUEST_ID, HEADER_REQUEST_ID
@@ -49,6 +50,7 @@ __all__ = [
     "BatchResourceNotFoundError",
     "BatchResourceNotModifiedError",
     "BatchServiceError",
+    "BatchTimeoutError",
     "BatchWaitTimeoutError",
     "ErrorText",
     "error_from_response",
@@ -374,3 +376,43 @@ class BatchPagingError(BatchDecodeError):
             f"the listing's odata.nextLink repeats a page already read: {excerpt(next_link)}",
             response=response,
         )
+
+
+class BatchTimeoutError(ServiceResponseTimeoutError):
+    """A call ran out of its ``timeout``: the total time allowed for every attempt and wait together.
+
+    A ``ServiceResponseTimeoutError`` (so an ``AzureError`` and a ``ServiceResponseError``), raised
+    instead of sending another attempt, instead of a wait the time left cannot cover, or when the
+    deadline stops a connect, a send or a read in progress.
+
+    :ivar float deadline: the seconds the call was allowed (its ``timeout``).
+    :ivar float elapsed: seconds from the start of the call to this error.
+    :ivar int attempts: requests that were sent (or started) for the call.
+    :ivar response: the last HTTP response received, if any (a 503 the service asked to retry, say).
+    :ivar status_code: that response's status, or ``None``.
+    :ivar str error_code: that response's Batch error code (``"ServerBusy"``...), or ``None``.
+    """
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        deadline: float,
+        elapsed: float,
+        attempts: int,
+        response: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        status = getattr(response, "status_code", None)
+        code = _code_of(response) if response is not None else None
+        if message is None:
+            message = f"the call did not finish within its {deadline:g} s timeout"
+        last = "no response" if status is None else f"last response {status}" + (f" {code}" if code else "")
+        plural = "" if attempts == 1 else "s"
+        super().__init__(f"{message} ({elapsed:.3f} s elapsed, {attempts} attempt{plural}, {last})", **kwargs)
+        self.deadline = deadline
+        self.elapsed = elapsed
+        self.attempts = attempts
+        self.response = response
+        self.status_code: int | None = None if status is None else int(status)
+        self.error_code: str | None = code

@@ -19,7 +19,7 @@ from azure.core.exceptions import (
     ServiceResponseError,
     ServiceResponseTimeoutError,
 )
-from azure.core.pipeline import Pipeline, PipelineContext, PipelineResponse
+from azure.core.pipeline import Pipeline, PipelineResponse
 from azure.core.pipeline.transport import HttpTransport
 from azure.core.rest import HttpRequest
 from azure.core.utils import CaseInsensitiveDict
@@ -365,36 +365,6 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.now
-
-
-def test_no_wait_is_started_that_would_end_past_the_deadline() -> None:
-    policy = BatchRetryPolicy(retry_backoff_factor=0)
-    policy.clock = FakeClock(100.0)
-    transport = ScriptedTransport((503, {"Retry-After": "5"}), 200)
-    # 5 s of Retry-After would end at 105, past the deadline at 104: the 503 is the answer.
-    response = run(transport, "GET", policy=policy, batch_operation="get", azbatch_deadline=104.0)
-    assert response.http_response.status_code == 503
-    assert transport.slept == []
-    # With room for the wait, it is retried.
-    transport = ScriptedTransport((503, {"Retry-After": "5"}), 200)
-    response = run(transport, "GET", policy=policy, batch_operation="get", azbatch_deadline=106.0)
-    assert response.http_response.status_code == 200
-    assert transport.slept == [5]
-
-
-def test_the_deadline_is_also_read_from_the_context() -> None:
-    policy = BatchRetryPolicy(retry_backoff_factor=0)
-    policy.clock = FakeClock(50.0)
-
-    transport = ScriptedTransport(ServiceResponseError("reset"), 200)
-    context = PipelineContext(transport)
-    context["azbatch_deadline"] = 49.0
-    assert policy.retry_deadline(context) == 49.0
-    assert not policy.fits_before_deadline(context, 0.0)
-    context = PipelineContext(transport, azbatch_deadline=60)
-    assert policy.retry_deadline(context) == 60.0
-    assert policy.fits_before_deadline(context, 5.0)
-    assert policy.retry_deadline(PipelineContext(transport)) is None
 
 
 async def test_the_async_policy_follows_the_same_rules() -> None:

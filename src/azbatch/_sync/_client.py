@@ -43,6 +43,10 @@ class BatchClient:
     :keyword bool enforce_https: with the default ``True``, a plain http endpoint that is not a loopback
         host is refused for a token credential (``ValueError``) and warned about for Shared Key;
         ``False`` accepts plain http.
+    :keyword float timeout: default total deadline, in seconds, of every call (connecting, reading,
+        retries and the waits between them together); a call's own ``timeout=`` overrides it. Default:
+        none. On expiry a call raises :class:`~azbatch.exceptions.BatchTimeoutError`; see
+        ``docs/timeouts.md``.
     :keyword transport: an azure-core ``HttpTransport``; defaults to azure-core's requests transport
         (or pass ``azbatch.transports.HttpXTransport()``). Other keywords go to
         azure-core's policies and transport (``retry_total``, ``logging_enable``, ``per_call_policies``,

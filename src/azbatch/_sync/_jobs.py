@@ -59,8 +59,10 @@ class JobOperations(JobLifecycleMixin):
     Every operation accepts these keyword options:
 
     :keyword int service_timeout: seconds the service may spend on the call (sent as the ``timeout``
-        query parameter; the service caps it at 30). azure-core's own ``timeout`` keyword is the
-        client-side limit and is passed to the transport unchanged.
+        query parameter; the service caps it at 30).
+    :keyword float timeout: client-side total deadline, in seconds, of the call: connecting, reading,
+        every retry and every wait between retries together (each page of a listing gets its own).
+        Defaults to the client's ``timeout``; on expiry raises :class:`~azbatch.exceptions.BatchTimeoutError`.
     :keyword str client_request_id: a UUID identifying the call in the service's logs.
     :keyword bool return_client_request_id: ask the service to echo ``client_request_id``.
     :keyword datetime.datetime ocp_date: the time the request was created (sent as ``ocp-date``).

@@ -9,8 +9,9 @@ The operation name arrives as the ``batch_operation`` pipeline option (``pipelin
 batch_operation="add")``); requests without one are retried by their HTTP method, conservatively.
 The usual keywords still apply: ``retry_total``, ``retry_connect``, ``retry_read``, ``retry_status``,
 ``retry_backoff_factor``, ``retry_backoff_max``, ``retry_mode``, ``retry_on_status_codes``.
-``Retry-After`` is honoured but never waits longer than ``retry_backoff_max``, and no wait is started
-that would end past the call's deadline (see :meth:`BatchRetryRules.retry_deadline`).
+``Retry-After`` is honoured but never waits longer than ``retry_backoff_max``. Waits go through the
+transport's ``sleep``, which the deadline policy (``_deadline.py``) wraps: a wait that would end past the
+call's ``timeout`` fails at once with ``BatchTimeoutError`` -- one place enforces deadlines.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from azure.core.exceptions import AzureError, ClientAuthenticationError, ServiceResponseError
-from azure.core.pipeline import PipelineContext, PipelineRequest, PipelineResponse
+from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import (
     AsyncHTTPPolicy,
     AsyncRetryPolicy,
@@ -42,7 +43,6 @@ from .._protocol._idempotency import (
 )
 
 __all__ = [
-    "DEADLINE_KEY",
     "AsyncBatchRetryPolicy",
     "AsyncLostResponsePolicy",
     "BatchRetryPolicy",
@@ -50,8 +50,6 @@ __all__ = [
     "LostResponsePolicy",
 ]
 
-DEADLINE_KEY = "azbatch_deadline"
-"""Context (or option) key of an absolute ``time.monotonic()`` deadline for the whole call."""
 
 _OPERATION = "azbatch_operation"
 _WAIT = "azbatch_wait"
@@ -112,8 +110,6 @@ class BatchRetryRules(RetryPolicyBase):
         if not super().increment(settings, response=response, error=error):
             return False
         wait = self.wait_before_retry(settings, response if isinstance(response, PipelineResponse) else None)
-        if not self.fits_before_deadline(context, wait):
-            return False
         settings[_WAIT] = wait
         return True
 
@@ -126,22 +122,6 @@ class BatchRetryRules(RetryPolicyBase):
         if retry_after:
             return float(min(retry_after, settings["max_backoff"]))
         return float(self.get_backoff_time(settings))
-
-    def retry_deadline(self, context: PipelineContext) -> float | None:
-        """The call's absolute ``time.monotonic()`` deadline, if one was set.
-
-        Looked up as ``context["azbatch_deadline"]``, then as the ``azbatch_deadline`` option; a policy
-        or operation that enforces a total timeout sets either. Override to take it from elsewhere.
-        """
-        value = context.get(DEADLINE_KEY)
-        if value is None:
-            value = context.options.get(DEADLINE_KEY)
-        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-    def fits_before_deadline(self, context: PipelineContext, wait: float) -> bool:
-        """Whether waiting ``wait`` seconds still leaves time for another attempt before the deadline."""
-        deadline = self.retry_deadline(context)
-        return deadline is None or self.clock() + wait < deadline
 
     def _start_log(self, request: PipelineRequest[Any]) -> None:
         # The operation may hand in its own log (as the azbatch_attempts option) to read it even when
