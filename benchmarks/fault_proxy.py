@@ -347,6 +347,10 @@ class FaultProxy:
                     return
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
             return  # the client went away mid-request, or sent something this proxy cannot frame
+        except asyncio.CancelledError:
+            # Shutdown with connections still open. Ending normally instead of as cancelled keeps
+            # asyncio's stream callback (which calls task.exception()) from logging a traceback.
+            return
         finally:
             upstream.close()
             if not writer.is_closing():
