@@ -75,6 +75,7 @@ class Settings:
     max_retry_after: int
     slow_s: tuple[float, float]
     retry_backoff: float | None  # None: azure-core's default
+    records_path: str | None
     call_timeout: float
     read_timeout: float
     op_deadline: float
@@ -486,6 +487,7 @@ def summarize(phase: Phase, server: dict[str, Any], settings: Settings) -> dict[
     ops_by_name: Counter[str] = Counter()
     leaked_by_error: Counter[str] = Counter()
     leaked_by_fault: Counter[str] = Counter()
+    leaked_by_op: Counter[str] = Counter()
     other_by_error: Counter[str] = Counter()
     untyped_by_error: Counter[str] = Counter()
     ops_with_faults = absorbed = leaked = hangs = mismatches = 0
@@ -515,6 +517,7 @@ def summarize(phase: Phase, server: dict[str, Any], settings: Settings) -> dict[
             leaked_by_error[_error_label(record)] += 1
             # The last fault before the error is the one the client did not get past.
             leaked_by_fault[faults[-1]] += 1
+            leaked_by_op[record.op] += 1
         else:
             other_by_error[_error_label(record)] += 1
     for job_id, expect in phase.clean_scripts:
@@ -537,6 +540,7 @@ def summarize(phase: Phase, server: dict[str, Any], settings: Settings) -> dict[
         "faults_reached_caller_pct": round(100.0 * leaked / done, 3) if done else 0.0,
         "faults_reached_caller_by_error": dict(leaked_by_error.most_common()),
         "faults_reached_caller_by_fault": dict(leaked_by_fault.most_common()),
+        "faults_reached_caller_by_op": dict(leaked_by_op.most_common()),
         "lost_adds": len(lost_adds),
         "lost_add_ids": sorted(lost_adds)[:20],
         "duplicated_jobs": duplicates,
@@ -563,6 +567,15 @@ def summarize(phase: Phase, server: dict[str, Any], settings: Settings) -> dict[
         ),
         "call_keywords": phase.call_keywords,
     }
+
+
+def _write_records(path: str, phase: Phase, server: dict[str, Any]) -> None:
+    """Append one JSON line per operation, with the faults its requests met, for digging into a run."""
+    attempts: dict[str, list[str | None]] = server.get("attempts", {})
+    with open(path, "a", encoding="utf-8") as out:
+        for record in phase.records:
+            line = {"client": phase.client, **vars(record), "faults": attempts.get(record.crid, [])}
+            out.write(json.dumps(line) + "\n")
 
 
 def invariants(results: dict[str, dict[str, Any]], settings: Settings) -> list[str]:
@@ -630,6 +643,7 @@ def render(results: dict[str, dict[str, Any]], settings: Settings, broken: list[
         ("faults injected by kind", "faults_injected_by_kind"),
         ("faults that reached the caller, by error", "faults_reached_caller_by_error"),
         ("faults that reached the caller, by the last fault met", "faults_reached_caller_by_fault"),
+        ("faults that reached the caller, by operation", "faults_reached_caller_by_op"),
         ("other failures (no fault met)", "other_failures_by_error"),
         ("untyped errors", "untyped_errors_by_type"),
         ("log records at WARNING or above", "log_warnings_by_message"),
@@ -701,6 +715,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[Settings, str | None]:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--client", choices=(*CLIENTS, "both"), default="both")
     parser.add_argument("--json", dest="json_path", help="also write the results as JSON to this file")
+    parser.add_argument("--records", dest="records_path", help="write every operation as a JSON line here")
     parser.add_argument(
         "--kinds", default=",".join(FAULT_KINDS), help="comma-separated fault kinds to inject"
     )
@@ -747,6 +762,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[Settings, str | None]:
         max_retry_after=args.max_retry_after,
         slow_s=(min(0.2, args.slow_max), args.slow_max),
         retry_backoff=None if args.retry_backoff < 0 else args.retry_backoff,
+        records_path=args.records_path,
         call_timeout=args.call_timeout,
         read_timeout=args.read_timeout,
         op_deadline=args.op_deadline,
@@ -791,6 +807,8 @@ def main(argv: list[str] | None = None) -> int:
                 phase = (async_phase if client == "async" else sync_phase)(settings, server.info, watchdog)
                 report = server.report(phase.prefix)
                 results[client] = summarize(phase, report, settings)
+                if settings.records_path:
+                    _write_records(settings.records_path, phase, report)
                 server_usage = {
                     "cpu_s": round(report["cpu_s"], 2),
                     "peak_rss_mib": round(report["peak_rss_kib"] / 1024, 1),

@@ -45,7 +45,7 @@ OPERATIONS = (
 )
 POOL_ID = "soak-pool"
 GONE = "gone"
-LIST_SHARE = 0.08  # share of scripts that are a listing instead of a job's life
+LIST_SHARE = 0.25  # share of scripts that are a listing instead of a job's life (~5 % of operations)
 LIST_PAGE_SIZES = (10, 50, 100)
 
 # Valid next operations per state, with weights. Reads dominate, as in real use.
