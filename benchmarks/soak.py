@@ -74,7 +74,7 @@ class Settings:
     kinds: tuple[str, ...]
     max_retry_after: int
     slow_s: tuple[float, float]
-    retry_backoff: float | None  # None: azure-core's default
+    retry_backoff: float | None  # None: the clients' default
     records_path: str | None
     call_timeout: float
     read_timeout: float
@@ -88,20 +88,26 @@ class Settings:
         """Keywords for the client constructors: defaults, except the backoff factor if one was given."""
         return {} if self.retry_backoff is None else {"retry_backoff_factor": self.retry_backoff}
 
-    def retry_settings(self) -> dict[str, Any]:
-        """The retry settings in effect, as azure-core's RetryPolicy reports them."""
-        from azure.core.pipeline.policies import RetryPolicy
 
-        policy = RetryPolicy(**self.client_kwargs())
-        return {
-            "retry_total": policy.total_retries,
-            "retry_connect": policy.connect_retries,
-            "retry_read": policy.read_retries,
-            "retry_status": policy.status_retries,
-            "retry_backoff_factor": policy.backoff_factor,
-            "retry_backoff_max": policy.backoff_max,
-            "retry_mode": str(policy.retry_mode),
-        }
+def retry_settings(client: Any) -> dict[str, Any]:
+    """The retry policy a client's pipeline really runs, and its settings.
+
+    Read from the client rather than assumed, so that a change to azbatch's default policy shows here.
+    """
+    for policy in getattr(getattr(client, "_pipeline", None), "_impl_policies", []):
+        policy = getattr(policy, "_policy", policy)  # sans-I/O policies are wrapped in a runner
+        if hasattr(policy, "total_retries"):
+            return {
+                "policy": f"{type(policy).__module__}.{type(policy).__qualname__}",
+                "retry_total": policy.total_retries,
+                "retry_connect": getattr(policy, "connect_retries", None),
+                "retry_read": getattr(policy, "read_retries", None),
+                "retry_status": getattr(policy, "status_retries", None),
+                "retry_backoff_factor": getattr(policy, "backoff_factor", None),
+                "retry_backoff_max": getattr(policy, "backoff_max", None),
+                "retry_mode": str(getattr(policy, "retry_mode", None)),
+            }
+    return {"policy": None}
 
 
 # --------------------------------------------------------------------------------- one operation
@@ -153,6 +159,7 @@ class Phase:
     peak_rss_kib: int | None = None
     traced_peak_bytes: int | None = None
     call_keywords: dict[str, Any] = field(default_factory=dict)
+    retry: dict[str, Any] = field(default_factory=dict)
     log_warnings: Counter[str] = field(default_factory=Counter)
 
     def finish(self, script: Script, executed: list[OpRecord], completed: bool) -> None:
@@ -234,6 +241,9 @@ def _peak_rss_kib() -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
+_DIGITS = re.compile(r"\d+")
+
+
 class _LogCounter(logging.Handler):
     """Counts WARNING and worse log records by logger and message instead of printing them.
 
@@ -247,7 +257,8 @@ class _LogCounter(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         with contextlib.suppress(Exception):
-            self.counts[f"{record.name}: {record.getMessage()[:120]}"] += 1
+            # Numbers (pool sizes, ports, counts) vary between records of one kind; group them.
+            self.counts[f"{record.name}: {_DIGITS.sub('N', record.getMessage()[:120])}"] += 1
 
 
 @contextlib.contextmanager
@@ -321,6 +332,7 @@ async def _run_async(settings: Settings, info: dict[str, Any], phase: Phase) -> 
 
     work = Workload(settings.seed, phase.prefix, settings.ops)
     async with BatchClient(info["proxy"], credential, **settings.client_kwargs()) as client:
+        phase.retry = retry_settings(client)
 
         async def one(step: Step) -> OpRecord:
             record = OpRecord(step.op, step.job_id, step.crid, 0.0)
@@ -390,6 +402,7 @@ def sync_phase(settings: Settings, info: dict[str, Any], watchdog: Watchdog) -> 
 
     with _measure(phase, settings.tracemalloc):
         client = azbatch.BatchClient(info["proxy"], credential, **settings.client_kwargs())
+        phase.retry = retry_settings(client)
 
         def one(step: Step) -> OpRecord:
             me = threading.get_ident()
@@ -566,6 +579,7 @@ def summarize(phase: Phase, server: dict[str, Any], settings: Settings) -> dict[
             round(phase.traced_peak_bytes / 2**20, 2) if phase.traced_peak_bytes is not None else None
         ),
         "call_keywords": phase.call_keywords,
+        "retry": phase.retry,
     }
 
 
@@ -656,11 +670,12 @@ def render(results: dict[str, dict[str, Any]], settings: Settings, broken: list[
     for name in names:
         if results[name]["lost_add_ids"]:
             lines.append(f"lost adds [{name}] (first ids): {', '.join(results[name]['lost_add_ids'])}")
+    for name in names:
+        retry = ", ".join(f"{k}={v}" for k, v in results[name]["retry"].items())
+        lines.append(f"settings [{name}]: {retry}; per call {results[name]['call_keywords']}")
     lines.append(
-        "settings: "
-        + ", ".join(f"{k}={v}" for k, v in settings.retry_settings().items())
-        + f"; per call: {next(iter(results.values()))['call_keywords']}"
-        + f"; op deadline {settings.op_deadline:g}s"
+        f"faults: {settings.fault_rate:.0%} of requests, Retry-After 0..{settings.max_retry_after} s, "
+        f"slow {settings.slow_s[0]:g}..{settings.slow_s[1]:g} s; op deadline {settings.op_deadline:g} s"
     )
     lines.append("invariants: " + ("ok" if not broken else "BROKEN: " + "; ".join(broken)))
     return "\n".join(lines)
@@ -668,7 +683,6 @@ def render(results: dict[str, dict[str, Any]], settings: Settings, broken: list[
 
 def _settings_json(settings: Settings) -> dict[str, Any]:
     data = {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(settings).items()}
-    data["retry"] = settings.retry_settings()
     return data
 
 
@@ -726,8 +740,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[Settings, str | None]:
     parser.add_argument(
         "--retry-backoff",
         type=float,
-        default=0.1,
-        help="retry_backoff_factor; -1 for azure-core's default (0.8)",
+        default=None,
+        help="retry_backoff_factor for both clients (default: the clients' own default)",
     )
     parser.add_argument("--call-timeout", type=float, default=30.0, help="per-call overall timeout (s)")
     parser.add_argument("--read-timeout", type=float, default=10.0, help="per-try read timeout (s)")
@@ -761,7 +775,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[Settings, str | None]:
         kinds=kinds,
         max_retry_after=args.max_retry_after,
         slow_s=(min(0.2, args.slow_max), args.slow_max),
-        retry_backoff=None if args.retry_backoff < 0 else args.retry_backoff,
+        retry_backoff=args.retry_backoff,
         records_path=args.records_path,
         call_timeout=args.call_timeout,
         read_timeout=args.read_timeout,
