@@ -437,8 +437,6 @@ def sync_phase(settings: Settings, info: dict[str, Any], watchdog: Watchdog) -> 
                         completed = False
                         break
                 phase.finish(script, executed, completed)
-                if executed and executed[-1].hung:
-                    return  # this thread was written off by the monitor
 
         threads = [
             threading.Thread(target=worker, name=f"soak-sync-{n}", daemon=True)
@@ -454,7 +452,7 @@ def sync_phase(settings: Settings, info: dict[str, Any], watchdog: Watchdog) -> 
             now = time.perf_counter()
             with lock:
                 for ident, call in inflight.items():
-                    if now - call[0] > settings.op_deadline and ident not in stuck:
+                    if now - call[0] > settings.op_deadline and stuck.get(ident) is not call:
                         stuck[ident] = call
                         hung_threads.add(ident)
                 still_stuck = {i: c for i, c in stuck.items() if inflight.get(i) is c}
