@@ -157,6 +157,7 @@ class Phase:
     clean_scripts: list[tuple[str, str]] = field(default_factory=list)
     wall_s: float = 0.0
     peak_rss_kib: int | None = None
+    peak_rss_scope: str = "phase"  # "process" where the kernel's peak counter cannot be reset
     traced_peak_bytes: int | None = None
     call_keywords: dict[str, Any] = field(default_factory=dict)
     retry: dict[str, Any] = field(default_factory=dict)
@@ -265,7 +266,7 @@ class _LogCounter(logging.Handler):
 def _measure(phase: Phase, trace: bool) -> Any:
     handler = _LogCounter(phase.log_warnings)
     logging.getLogger().addHandler(handler)
-    _reset_peak_rss()
+    phase.peak_rss_scope = "phase" if _reset_peak_rss() else "process"
     if trace:
         tracemalloc.start()
     start = time.perf_counter()
@@ -512,6 +513,8 @@ def summarize(phase: Phase, server: dict[str, Any], settings: Settings) -> dict[
             ops_with_faults += 1
         if record.state_mismatch:
             mismatches += 1
+        if record.op == "add" and record.failed and record.job_id in jobs:
+            lost_adds.append(record.job_id)  # the caller was told it failed, yet the job is there
         if record.hung:
             hangs += 1
             continue
@@ -519,8 +522,6 @@ def summarize(phase: Phase, server: dict[str, Any], settings: Settings) -> dict[
         if record.error_type is None:
             absorbed += bool(faults)
             continue
-        if record.op == "add" and record.job_id in jobs:
-            lost_adds.append(record.job_id)
         if not record.azure_error:
             untyped_by_error[f"{record.error_type}: {record.detail}"] += 1
         elif faults:
@@ -573,6 +574,7 @@ def summarize(phase: Phase, server: dict[str, Any], settings: Settings) -> dict[
         "wall_s": round(phase.wall_s, 2),
         "ops_per_s": round(done / phase.wall_s, 1) if phase.wall_s else 0.0,
         "peak_rss_mib": round((phase.peak_rss_kib or 0) / 1024, 1),
+        "peak_rss_scope": phase.peak_rss_scope,
         "traced_peak_mib": (
             round(phase.traced_peak_bytes / 2**20, 2) if phase.traced_peak_bytes is not None else None
         ),
