@@ -5,10 +5,11 @@ emulator, so that "the server applied the request, then the answer was lost" is 
 the emulator knows nothing about: for the *after* faults the request is forwarded and its full answer
 read before the client is given a 500 or a reset instead.
 
-Which request gets which fault is a pure function of the seed, the request's ``client-request-id`` and
-how many requests with that id came before it (its attempt number). A retried call therefore meets the
-same faults on every run whatever the interleaving of concurrent calls, and two clients that send the
-same ids meet the same faults.
+Which request gets which fault is a pure function of the seed, the request's key and how many requests
+with that key came before it (its attempt number). The key is the first of ``key_headers`` the request
+carries: by default an ``x-soak-op`` header, else the ``client-request-id``. A retried call therefore
+meets the same faults on every run whatever the interleaving of concurrent calls, and two clients that
+send the same keys meet the same faults.
 
 Fault kinds:
 
@@ -41,7 +42,15 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-__all__ = ["FAULT_KINDS", "Fault", "FaultPlan", "FaultProxy", "HttpMessage", "Observer"]
+__all__ = [
+    "DEFAULT_KEY_HEADERS",
+    "FAULT_KINDS",
+    "Fault",
+    "FaultPlan",
+    "FaultProxy",
+    "HttpMessage",
+    "Observer",
+]
 
 FAULT_KINDS = (
     "throttle",
@@ -58,7 +67,7 @@ AFTER_KINDS = frozenset({"error_after", "reset_after", "reset_after_partial"})
 
 _HEAD_END = b"\r\n\r\n"
 _MAX_HEAD = 64 * 1024
-_CRID = "client-request-id"
+DEFAULT_KEY_HEADERS = ("x-soak-op", "client-request-id")
 
 
 @dataclass(frozen=True)
@@ -229,7 +238,7 @@ def _reset(writer: asyncio.StreamWriter) -> None:
 
 @dataclass
 class ProxyStats:
-    """What the proxy did: per-kind fault counts and, per client-request-id, every attempt's fault."""
+    """What the proxy did: per-kind fault counts and, per request key, every attempt's fault (or None)."""
 
     requests: int = 0
     faults: Counter[str] = field(default_factory=Counter)
@@ -288,8 +297,10 @@ class FaultProxy:
         host: str = "127.0.0.1",
         port: int = 0,
         observer: Observer | None = None,
+        key_headers: tuple[str, ...] = DEFAULT_KEY_HEADERS,
     ) -> None:
         self.upstream = upstream
+        self.key_headers = tuple(name.lower() for name in key_headers)
         self.plan = plan
         self.host = host
         self.port = port
@@ -321,13 +332,12 @@ class FaultProxy:
         return stats
 
     def _fault_for(self, request: HttpMessage) -> Fault | None:
-        crid = request.headers.get(_CRID)
-        if crid is None:
-            self._unkeyed += 1
-            key = f"-#{self._unkeyed}"
-            return self.plan.decide(key)
-        history = self.stats.attempts.setdefault(crid, [])
-        fault = self.plan.decide(f"{crid}#{len(history)}")
+        key = next((request.headers[h] for h in self.key_headers if h in request.headers), None)
+        if key is None:
+            self._unkeyed += 1  # decided by arrival order: reproducible only without concurrency
+            return self.plan.decide(f"-#{self._unkeyed}")
+        history = self.stats.attempts.setdefault(key, [])
+        fault = self.plan.decide(f"{key}#{len(history)}")
         history.append(fault.kind if fault else None)
         return fault
 

@@ -94,8 +94,11 @@ def retry_settings(client: Any) -> dict[str, Any]:
 
     Read from the client rather than assumed, so that a change to azbatch's default policy shows here.
     """
-    for policy in getattr(getattr(client, "_pipeline", None), "_impl_policies", []):
-        policy = getattr(policy, "_policy", policy)  # sans-I/O policies are wrapped in a runner
+    policies = [
+        getattr(policy, "_policy", policy)  # sans-I/O policies are wrapped in a runner
+        for policy in getattr(getattr(client, "_pipeline", None), "_impl_policies", [])
+    ]
+    for policy in policies:
         if hasattr(policy, "total_retries"):
             return {
                 "policy": f"{type(policy).__module__}.{type(policy).__qualname__}",
@@ -107,7 +110,8 @@ def retry_settings(client: Any) -> dict[str, Any]:
                 "retry_backoff_max": getattr(policy, "backoff_max", None),
                 "retry_mode": str(getattr(policy, "retry_mode", None)),
             }
-    return {"policy": None}
+    named = [p for p in policies if "retry" in type(p).__name__.lower()]
+    return {"policy": f"{type(named[0]).__module__}.{type(named[0]).__qualname__}" if named else None}
 
 
 # --------------------------------------------------------------------------------- one operation
@@ -170,6 +174,16 @@ class Phase:
         expect = script.steps[len(executed) - 1].expect
         if expect is not None:
             self.clean_scripts.append((script.job_id, expect))
+
+
+def _op_keywords(step: Step, phase: Phase) -> dict[str, Any]:
+    """Per-call keywords of one step.
+
+    The step's id goes out twice: as ``client_request_id`` (what a user would set) and in an
+    ``x-soak-op`` header (azure-core's per-call ``headers``), which the fault proxy keys its decisions and
+    its log on. The header keeps that link even if a client starts sending a new request id per retry.
+    """
+    return {"client_request_id": step.crid, "headers": {"x-soak-op": step.crid}, **phase.call_keywords}
 
 
 def _check_state(record: OpRecord, step: Step, seen: str | None) -> None:
@@ -337,7 +351,7 @@ async def _run_async(settings: Settings, info: dict[str, Any], phase: Phase) -> 
 
         async def one(step: Step) -> OpRecord:
             record = OpRecord(step.op, step.job_id, step.crid, 0.0)
-            kw = {"client_request_id": step.crid, **phase.call_keywords}
+            kw = _op_keywords(step, phase)
             start = time.perf_counter()
             task = asyncio.ensure_future(async_step(client.jobs, step, kw, list_filter))
             done, _ = await asyncio.wait({task}, timeout=settings.op_deadline)
@@ -408,7 +422,7 @@ def sync_phase(settings: Settings, info: dict[str, Any], watchdog: Watchdog) -> 
         def one(step: Step) -> OpRecord:
             me = threading.get_ident()
             record = OpRecord(step.op, step.job_id, step.crid, 0.0)
-            kw = {"client_request_id": step.crid, **phase.call_keywords}
+            kw = _op_keywords(step, phase)
             start = time.perf_counter()
             with lock:
                 inflight[me] = (start, step)
