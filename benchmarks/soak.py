@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib.metadata
 import json
 import logging
 import os
@@ -40,7 +41,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import azure.core
 from azure.core.credentials import AzureNamedKeyCredential
 from azure.core.exceptions import AzureError, HttpResponseError
 
@@ -700,10 +700,14 @@ def _settings_json(settings: Settings) -> dict[str, Any]:
     return data
 
 
-def _environment() -> dict[str, Any]:
-    import aiohttp
-    import requests
+def _version(distribution: str) -> str | None:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
 
+
+def _environment() -> dict[str, Any]:
     commit = None
     with contextlib.suppress(OSError, subprocess.SubprocessError):
         commit = subprocess.run(
@@ -718,10 +722,7 @@ def _environment() -> dict[str, Any]:
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
         "loadavg": [round(x, 2) for x in os.getloadavg()],
-        "azbatch": getattr(azbatch, "__version__", None),
-        "azure_core": azure.core.__version__,
-        "aiohttp": aiohttp.__version__,
-        "requests": requests.__version__,
+        **{name: _version(name) for name in ("azbatch", "azure-core", "aiohttp", "requests")},
         "commit": commit or None,
     }
 
