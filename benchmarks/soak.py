@@ -504,6 +504,9 @@ def _error_label(record: OpRecord) -> str:
     return " ".join(parts)
 
 
+_FAULT_STATUSES = frozenset({429, 500, 502, 503})
+
+
 def summarize(phase: Phase, server: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """The per-client numbers: the records joined with what the proxy injected and the emulator holds."""
     attempts: dict[str, list[str | None]] = server.get("attempts", {})
@@ -516,7 +519,7 @@ def summarize(phase: Phase, server: dict[str, Any], settings: Settings) -> dict[
     leaked_by_op: Counter[str] = Counter()
     other_by_error: Counter[str] = Counter()
     untyped_by_error: Counter[str] = Counter()
-    ops_with_faults = absorbed = leaked = hangs = mismatches = 0
+    ops_with_faults = absorbed = leaked = direct = hangs = mismatches = 0
     lost_adds: list[str] = []
     latencies: list[float] = []
 
@@ -544,6 +547,9 @@ def summarize(phase: Phase, server: dict[str, Any], settings: Settings) -> dict[
             # The last fault before the error is the one the client did not get past.
             leaked_by_fault[faults[-1]] += 1
             leaked_by_op[record.op] += 1
+            # The fault itself (its status, or a connection error without one), or what a retry of a
+            # request the server had already applied ran into (404, 409 ...).
+            direct += record.status is None or record.status in _FAULT_STATUSES
         else:
             other_by_error[_error_label(record)] += 1
     for job_id, expect in phase.clean_scripts:
@@ -564,6 +570,8 @@ def summarize(phase: Phase, server: dict[str, Any], settings: Settings) -> dict[
         "faults_absorbed": absorbed,
         "faults_reached_caller": leaked,
         "faults_reached_caller_pct": round(100.0 * leaked / done, 3) if done else 0.0,
+        "faults_reached_caller_direct": direct,
+        "faults_reached_caller_after_retry": leaked - direct,
         "faults_reached_caller_by_error": dict(leaked_by_error.most_common()),
         "faults_reached_caller_by_fault": dict(leaked_by_fault.most_common()),
         "faults_reached_caller_by_op": dict(leaked_by_op.most_common()),
@@ -635,6 +643,8 @@ _TABLE_ROWS = (
     ("  ... and succeeded anyway", "faults_absorbed"),
     ("faults reached the caller", "faults_reached_caller"),
     ("  ... % of ops", "faults_reached_caller_pct"),
+    ("  ... as the fault itself", "faults_reached_caller_direct"),
+    ("  ... as a retry's 404/409", "faults_reached_caller_after_retry"),
     ("lost adds", "lost_adds"),
     ("duplicated jobs", "duplicated_jobs"),
     ("untyped errors", "untyped_errors"),

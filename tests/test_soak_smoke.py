@@ -31,6 +31,8 @@ CLIENT_KEYS = {
     "faults_absorbed",
     "faults_reached_caller",
     "faults_reached_caller_pct",
+    "faults_reached_caller_direct",
+    "faults_reached_caller_after_retry",
     "faults_reached_caller_by_error",
     "faults_reached_caller_by_fault",
     "faults_reached_caller_by_op",
