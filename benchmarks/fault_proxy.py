@@ -62,8 +62,6 @@ FAULT_KINDS = (
     "reset_after_partial",
     "slow",
 )
-# Kinds after which the server has applied the request although the client never saw its answer.
-AFTER_KINDS = frozenset({"error_after", "reset_after", "reset_after_partial"})
 
 _HEAD_END = b"\r\n\r\n"
 _MAX_HEAD = 64 * 1024
