@@ -109,11 +109,11 @@ class PipelineFlavor:
 
 
 def _aiohttp_transport(kwargs: dict[str, Any]) -> Any:
-    from azure.core.pipeline.transport import AioHttpTransport
+    from .transports._aiohttp import SingleAttemptAioHttpTransport
 
     # use_env_settings=False: aiohttp's trust_env costs two thread-pool calls per request (netrc and
     # proxy lookups); EnvironmentProxyPolicy reads the proxy environment once per client instead.
-    return AioHttpTransport(use_env_settings=False, **kwargs)
+    return SingleAttemptAioHttpTransport(use_env_settings=False, **kwargs)
 
 
 def _requests_transport(kwargs: dict[str, Any]) -> Any:

@@ -98,7 +98,9 @@ class BeforeSend(SansIOHTTPPolicy[Any, Any]):
     def on_request(self, request: PipelineRequest[Any]) -> None:
         if self.remaining > 0 and _matches(request, self.method, self.path_end):
             self.remaining -= 1
-            raise ServiceRequestError("test: could not connect")
+            raise ServiceRequestError(
+                "test: could not connect", error=ConnectionRefusedError(111, "Connection refused")
+            )
 
 
 def record_sleeps(client: BatchClient, monkeypatch: pytest.MonkeyPatch) -> list[float]:

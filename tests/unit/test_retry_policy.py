@@ -38,12 +38,40 @@ UTC = datetime.timezone.utc
 # ------------------------------------------------------------------------------------ pure rules
 
 
+def refused_connection() -> ServiceRequestError:
+    """What a transport raises when the connection cannot even be opened."""
+    return ServiceRequestError("refused", error=ConnectionRefusedError(111, "Connection refused"))
+
+
+def test_a_request_error_counts_as_not_sent_only_with_a_connect_phase_cause() -> None:
+    import aiohttp
+
+    # azure-core's aiohttp transport maps a server that hung up after reading the request to
+    # ServiceRequestError too: that request may have been applied.
+    disconnected = ServiceRequestError("gone", error=aiohttp.ServerDisconnectedError())
+    assert idem.outcome_of_error(disconnected) is idem.Outcome.UNKNOWN
+    reset = ServiceRequestError("reset", error=ConnectionResetError(104, "reset by peer"))
+    assert idem.outcome_of_error(reset) is idem.Outcome.UNKNOWN
+    assert idem.outcome_of_error(ServiceRequestError("no cause given")) is idem.Outcome.UNKNOWN
+    connector = aiohttp.ClientConnectorError(
+        aiohttp.client_reqrep.ConnectionKey("h", 1, False, True, None, None, None),
+        ConnectionRefusedError(111, "refused"),
+    )
+    wrapped = ServiceRequestError("cannot connect", error=connector)
+    assert idem.outcome_of_error(wrapped) is idem.Outcome.NOT_SENT
+    # A cyclic chain of causes is walked a bounded number of steps.
+    a, b = ValueError("a"), ValueError("b")
+    a.__cause__, b.__cause__ = b, a
+    assert idem.outcome_of_error(ServiceRequestError("odd", error=a)) is idem.Outcome.UNKNOWN
+
+
 def test_outcomes_of_statuses_and_errors() -> None:
     assert idem.outcome_of_status(429) is idem.Outcome.REFUSED
     assert idem.outcome_of_status(503) is idem.Outcome.REFUSED
     for status in (408, 500, 502, 504):
         assert idem.outcome_of_status(status) is idem.Outcome.UNKNOWN
-    assert idem.outcome_of_error(ServiceRequestError("no connection")) is idem.Outcome.NOT_SENT
+    refused = ServiceRequestError("no connection", error=ConnectionRefusedError(111, "refused"))
+    assert idem.outcome_of_error(refused) is idem.Outcome.NOT_SENT
     assert idem.outcome_of_error(ServiceResponseError("reset")) is idem.Outcome.UNKNOWN
     assert idem.outcome_of_error(ServiceResponseTimeoutError("slow")) is idem.Outcome.UNKNOWN
     assert idem.outcome_of_error(IncompleteReadError("cut")) is idem.Outcome.UNKNOWN
@@ -288,7 +316,7 @@ def test_final_statuses_are_not_retried(status: int) -> None:
 
 
 def test_a_connection_error_before_sending_is_retried_and_not_counted_as_applied() -> None:
-    transport = ScriptedTransport(ServiceRequestError("refused"), 201)
+    transport = ScriptedTransport(refused_connection(), 201)
     response = run(transport, batch_operation="add")
     assert response.http_response.status_code == 201
     assert attempt_log(response).outcomes == [idem.Outcome.NOT_SENT]
@@ -301,7 +329,7 @@ def test_an_unnamed_post_is_not_retried_once_it_may_have_been_applied() -> None:
         run(transport)
     assert len(transport.sent) == 1
     # ... but a refusal or a connection error before sending is.
-    transport = ScriptedTransport(ServiceRequestError("refused"), (503, {"Retry-After": "0"}), 201)
+    transport = ScriptedTransport(refused_connection(), (503, {"Retry-After": "0"}), 201)
     assert run(transport).http_response.status_code == 201
     assert len(transport.sent) == 3
 

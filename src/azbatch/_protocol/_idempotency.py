@@ -75,9 +75,58 @@ def outcome_of_status(status: int) -> Outcome:
     return Outcome.REFUSED if status in (429, 503) else Outcome.UNKNOWN
 
 
+# Transport exceptions, by class name (this module imports no transport), that can only happen before a
+# byte of the request left: the connection could not be opened at all.
+_CONNECT_PHASE_ERRORS = frozenset(
+    {
+        # aiohttp
+        "ClientConnectorError",
+        "ClientConnectorDNSError",
+        "ClientConnectorSSLError",
+        "ClientConnectorCertificateError",
+        "ClientProxyConnectionError",
+        "ConnectionTimeoutError",
+        # urllib3 (requests)
+        "NewConnectionError",
+        "ConnectTimeoutError",
+        "NameResolutionError",
+        # httpx / httpcore
+        "ConnectError",
+        "ConnectTimeout",
+        # the standard library
+        "ConnectionRefusedError",
+        "gaierror",
+    }
+)
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    """``error`` and what it wraps (azure-core's ``inner_exception``, ``__cause__``, ``__context__``)."""
+    seen: list[BaseException] = []
+    pending: list[BaseException] = [error]
+    while pending and len(seen) < 16:  # bounded: a hostile or cyclic chain must not loop
+        current = pending.pop()
+        if any(current is known for known in seen):
+            continue
+        seen.append(current)
+        for inner in (getattr(current, "inner_exception", None), current.__cause__, current.__context__):
+            if isinstance(inner, BaseException):
+                pending.append(inner)
+    return seen
+
+
 def outcome_of_error(error: BaseException) -> Outcome:
-    """A connection error before sending is ``NOT_SENT``; anything after the request left is ``UNKNOWN``."""
-    return Outcome.NOT_SENT if isinstance(error, ServiceRequestError) else Outcome.UNKNOWN
+    """``NOT_SENT`` only when the connection provably could not be opened; else ``UNKNOWN``.
+
+    azure-core reports more than connect failures as ``ServiceRequestError``: its aiohttp transport also
+    maps a server that closed the connection after reading the request (``ServerDisconnectedError``) to
+    it. Such a request may well have been applied, so only a connect-phase cause counts as not sent.
+    """
+    if not isinstance(error, ServiceRequestError):
+        return Outcome.UNKNOWN
+    if any(type(cause).__name__ in _CONNECT_PHASE_ERRORS for cause in _causes(error)):
+        return Outcome.NOT_SENT
+    return Outcome.UNKNOWN
 
 
 def is_lost_response(error: BaseException) -> bool:
