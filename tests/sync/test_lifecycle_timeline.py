@@ -14,7 +14,13 @@ from azbatch import BatchClient
 from azbatch.emulator import BatchEmulator
 from azbatch.models import JobSnapshot
 
-from .test_lifecycle import FakeTime, batch, emu, fake_time  # noqa: F401  (fixtures)
+from . import test_lifecycle
+from .test_lifecycle import FakeTime
+
+# The same fixtures as test_lifecycle: an emulator, a client without pipeline retries, the fake clock.
+emu = test_lifecycle.emu
+batch = test_lifecycle.batch
+fake_time = test_lifecycle.fake_time
 
 TIMELINE = [
     {"afterMs": 0, "taskCounts": {"active": 3, "running": 0, "completed": 0, "succeeded": 0, "failed": 0}},
