@@ -100,3 +100,12 @@ def test_not_a_request_is_a_type_error(make_client: ClientFactory, httpx_mock: H
         with pytest.raises(TypeError, match="HttpRequest"):
             client.send_request("/pools")  # type: ignore[arg-type]
     assert httpx_mock.get_requests() == []
+
+
+def test_a_misspelt_keyword_is_refused_before_sending(
+    make_client: ClientFactory, httpx_mock: HTTPXMock
+) -> None:
+    with make_client() as client:
+        with pytest.raises(TypeError, match=r"send_request\(\) .*'retry_totl'.*'retry_total'"):
+            client.send_request(HttpRequest("GET", "/pools"), retry_totl=1)
+    assert httpx_mock.get_requests() == []

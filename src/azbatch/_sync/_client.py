@@ -17,6 +17,7 @@ from azure.core.rest import HttpResponse, HttpRequest
 
 from .._config import SYNC_FLAVOR, build_policies, check_endpoint_security
 from .._constants import DEFAULT_API_VERSION
+from .._keywords import check_keywords
 from .._protocol._requests import Target
 from .._protocol._send import prepare_request
 from .._redact import mask_text
@@ -106,6 +107,7 @@ class BatchClient:
             exceptions.
         :raises ValueError: the URL points at another host than the client's endpoint.
         """
+        check_keywords("send_request", kwargs, ())
         prepared = prepare_request(self._target, request)
         pipeline_response = self._pipeline.run(prepared, stream=stream, **kwargs)
         response: HttpResponse = pipeline_response.http_response

@@ -15,6 +15,7 @@ from azure.core.rest import AsyncHttpResponse, HttpRequest
 
 from .._config import ASYNC_FLAVOR, build_policies, check_endpoint_security
 from .._constants import DEFAULT_API_VERSION
+from .._keywords import check_keywords
 from .._protocol._requests import Target
 from .._protocol._send import prepare_request
 from .._redact import mask_text
@@ -104,6 +105,7 @@ class BatchClient:
             exceptions.
         :raises ValueError: the URL points at another host than the client's endpoint.
         """
+        check_keywords("send_request", kwargs, ())
         prepared = prepare_request(self._target, request)
         pipeline_response = await self._pipeline.run(prepared, stream=stream, **kwargs)
         response: AsyncHttpResponse = pipeline_response.http_response
