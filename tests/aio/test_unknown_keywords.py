@@ -67,3 +67,13 @@ async def test_poller_passes_keywords_through_the_same_check(
         with pytest.raises(TypeError, match=r"delete\(\) got an unexpected keyword argument 'forse'"):
             await client.jobs.begin_delete("job-1", forse=True)
     assert httpx_mock.get_requests() == []
+
+
+@pytest.mark.parametrize("timeout", [0, -1, float("nan"), "10"])
+async def test_a_listing_refuses_a_bad_timeout_at_the_call(
+    make_client: ClientFactory, httpx_mock: HTTPXMock, timeout: object
+) -> None:
+    async with make_client() as client:
+        with pytest.raises((TypeError, ValueError), match="timeout"):
+            client.jobs.list(timeout=timeout)
+    assert httpx_mock.get_requests() == []

@@ -384,3 +384,12 @@ def test_models_are_not_hashable_but_comparable() -> None:
 def test_from_dict_rejects_non_mappings() -> None:
     with pytest.raises(TypeError, match="CloudJob"):
         models.CloudJob.from_dict(["not", "a", "dict"])  # type: ignore[arg-type]
+
+
+def test_from_dict_copies_deeply_so_setting_a_nested_property_leaves_the_callers_data_alone() -> None:
+    wire = {"id": "j", "poolInfo": {"poolId": "p"}, "metadata": [{"name": "a", "value": "1"}]}
+    job = models.CloudJob.from_dict(wire)
+    job.pool_info.pool_id = "other"
+    job.metadata[0].value = "2"
+    assert wire == {"id": "j", "poolInfo": {"poolId": "p"}, "metadata": [{"name": "a", "value": "1"}]}
+    assert job.as_dict()["poolInfo"] == {"poolId": "other"}

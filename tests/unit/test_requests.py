@@ -261,3 +261,11 @@ def test_a_body_with_a_value_json_cannot_carry_is_a_type_error() -> None:
     wire = {"id": "j1", "poolInfo": {"poolId": "p"}, "futureSetting": object()}
     with pytest.raises(TypeError, match="JSON cannot carry"):
         rq.build_add_request(TARGET, wire)
+
+
+def test_a_date_that_overflows_utc_is_a_value_error_naming_the_parameter() -> None:
+    edge = datetime.datetime(9999, 12, 31, 23, 30, tzinfo=datetime.timezone(-datetime.timedelta(hours=1)))
+    with pytest.raises(ValueError, match="ocp_date falls outside the years 1-9999"):
+        rq.options(None, None, None, edge)
+    with pytest.raises(ValueError, match="if_modified_since falls outside"):
+        rq.conditions(None, None, edge, None)

@@ -139,9 +139,16 @@ def polling_interval(value: Any) -> float:
 
 def optional_datetime(name: str, value: Any) -> datetime.datetime | None:
     """A ``datetime`` (naive values are taken as UTC), or ``None``."""
-    if value is None or isinstance(value, datetime.datetime):
-        return value
-    raise TypeError(f"{name} must be a datetime, not {_type_name(value)}")
+    if value is None:
+        return None
+    if not isinstance(value, datetime.datetime):
+        raise TypeError(f"{name} must be a datetime, not {_type_name(value)}")
+    if value.tzinfo is not None:
+        try:
+            value.astimezone(datetime.timezone.utc)  # it is sent in UTC: it must exist there
+        except OverflowError:
+            raise ValueError(f"{name} falls outside the years 1-9999 once converted to UTC") from None
+    return value
 
 
 def client_request_id(value: Any) -> str | None:

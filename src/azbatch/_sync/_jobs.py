@@ -42,6 +42,7 @@ from ..models import (
     TaskCountsResult,
 )
 from ..models import _options as opts
+from ..policies._deadline import check_timeout
 from ._lifecycle import JobLifecycleMixin
 from ._lro import JobStatePolling
 from ._paging import LoopSafeItemPaged
@@ -160,6 +161,7 @@ class JobOperations(JobLifecycleMixin):
         kwargs: dict[str, Any],
     ) -> ItemPaged[ItemT]:
         """A lazy listing: no request is sent until the caller starts iterating."""
+        check_timeout(kwargs.get("timeout"))  # a bad deadline is the caller's error now, not at iteration
 
         def get_next(continuation_token: str | None) -> HttpResponse:
             if continuation_token is None:

@@ -41,6 +41,7 @@ from ..models import (
     TaskCountsResult,
 )
 from ..models import _options as opts
+from ..policies._deadline import check_timeout
 from ._lifecycle import JobLifecycleMixin
 from ._lro import JobStatePolling
 from ._paging import LoopSafeItemPaged
@@ -159,6 +160,7 @@ class JobOperations(JobLifecycleMixin):
         kwargs: dict[str, Any],
     ) -> AsyncItemPaged[ItemT]:
         """A lazy listing: no request is sent until the caller starts iterating."""
+        check_timeout(kwargs.get("timeout"))  # a bad deadline is the caller's error now, not at iteration
 
         async def get_next(continuation_token: str | None) -> AsyncHttpResponse:
             if continuation_token is None:

@@ -9,6 +9,7 @@ which matters when a fetched job is edited and sent back with ``update``.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator, Mapping
 from enum import Enum
 from typing import Any, ClassVar, Generic, TypeVar, overload
@@ -175,7 +176,8 @@ class Model:
         """Build a model from wire JSON (camelCase keys). Properties it does not know are kept."""
         if not isinstance(data, Mapping):
             raise TypeError(f"{cls.__name__}.from_dict: expected a mapping, got {type(data).__name__}")
-        return cls._from_wire(dict(data))
+        # A deep copy: setting a nested property later must not edit the caller's own dicts and lists.
+        return cls._from_wire(copy.deepcopy(dict(data)))
 
     def as_dict(self) -> dict[str, Any]:
         """Return wire JSON: camelCase keys, ``None`` values left out, unknown properties kept.
