@@ -10,6 +10,7 @@ Stalls, trickled bodies and real sockets are covered in ``tests/transports/test_
 from __future__ import annotations
 
 import math
+import sys
 import time
 import types
 from collections.abc import Callable
@@ -22,7 +23,8 @@ from azure.core.pipeline.policies import SansIOHTTPPolicy
 from pytest_httpx import HTTPXMock
 
 import azbatch.policies._deadline as deadline_module
-from azbatch import BatchClient
+from azbatch import exceptions as azbatch_errors
+from azbatch import BatchClient, JobOperations
 from azbatch.exceptions import BatchTimeoutError
 
 from .conftest import ACCOUNT_KEY, API_VERSION, ENDPOINT, ClientFactory, batch_error, collect
@@ -262,3 +264,54 @@ def test_each_page_of_a_listing_gets_its_own_deadline(
     first, second = recorder.deadlines
     assert first is not None and second is not None
     assert second - first >= 60
+
+
+ADD_URL = f"{ENDPOINT}/jobs?api-version={API_VERSION}"
+
+
+def test_a_write_that_runs_out_of_time_is_not_verified_past_the_deadline(
+    make_client: ClientFactory, httpx_mock: HTTPXMock
+) -> None:
+    # The add may have been applied (500), and the service asks for a wait the time left cannot cover:
+    # the call ends with BatchTimeoutError at once; no verifying GET runs after the deadline.
+    httpx_mock.add_response(
+        url=ADD_URL,
+        method="POST",
+        status_code=500,
+        json=batch_error("InternalError", "oops"),
+        headers={"Retry-After": "5"},
+    )
+    with make_client() as client:
+        record_sleeps(client)
+        with pytest.raises(BatchTimeoutError):
+            client.jobs.add({"id": "job-1", "poolInfo": {"poolId": "p"}}, timeout=0.5)
+    assert [request.method for request in httpx_mock.get_requests()] == ["POST"]
+
+
+def test_a_verifying_get_gets_only_the_time_left(
+    make_client: ClientFactory, httpx_mock: HTTPXMock, clock: MovableClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Retries run out on 500s (the add may have been applied); 20 of the 30 s pass meanwhile. The GET
+    # that checks the job must get the 10 s left, not a fresh 30.
+    jobs_module = sys.modules[JobOperations.__module__]
+    monkeypatch.setattr(jobs_module, "time", types.SimpleNamespace(monotonic=clock.monotonic))
+    for _ in range(2):
+        httpx_mock.add_response(
+            url=ADD_URL, method="POST", status_code=500, json=batch_error("InternalError", "oops")
+        )
+    httpx_mock.add_response(url=JOB_URL, method="GET", status_code=404, json=batch_error("JobNotFound", "no"))
+
+    def pass_time(request: PipelineRequest[Any]) -> None:
+        if request.http_request.method == "POST":
+            clock.offset += 10
+
+    recorder = ContextRecorder(pass_time)
+    with make_client(per_retry_policies=[recorder], retry_total=1) as client:
+        record_sleeps(client)
+        with pytest.raises(azbatch_errors.BatchServiceError):
+            client.jobs.add({"id": "job-1", "poolInfo": {"poolId": "p"}}, timeout=30)
+    assert [request.method for request in httpx_mock.get_requests()] == ["POST", "POST", "GET"]
+    post_deadline, _, get_deadline = recorder.deadlines
+    assert post_deadline is not None and get_deadline is not None
+    # Within the microseconds it takes to hand the time over, the GET's deadline is the call's.
+    assert abs(get_deadline - post_deadline) < 0.05

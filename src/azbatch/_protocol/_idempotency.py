@@ -216,12 +216,19 @@ class AttemptLog:
     """What the retry policy saw while running one call, for the verification after it.
 
     ``started`` is the monotonic time the call began; ``outcomes`` lists how each failed attempt
-    failed; ``maybe_applied`` is true once one failed in a way that may follow applied work.
+    failed; ``maybe_applied`` is true once one failed in a way that may follow applied work;
+    ``deadline`` is the call's absolute monotonic deadline when it has one (the deadline policy sets
+    it), which a verification after the failure must respect too.
     """
 
     started: float
     maybe_applied: bool = False
     outcomes: list[Outcome] = field(default_factory=list)
+    deadline: float | None = None
+
+    def time_left(self, now: float) -> float | None:
+        """Seconds left before the call's deadline (``None``: no deadline; at most 0 once it passed)."""
+        return None if self.deadline is None else self.deadline - now
 
     def note(self, outcome: Outcome) -> None:
         """Record the outcome of a failed attempt."""

@@ -28,7 +28,7 @@ from .._protocol import _requests as rq
 from .._protocol import _responses as rs
 from .._protocol import _validation as check
 from .._typing import ResultHook
-from ..exceptions import BatchServiceError
+from ..exceptions import BatchServiceError, BatchTimeoutError
 from ..filters import Filter
 from ..models import (
     CloudJob,
@@ -131,8 +131,15 @@ class JobOperations(JobLifecycleMixin):
             pipeline_response = await self._pipeline.run(
                 request, batch_operation=operation, azbatch_attempts=log, **kwargs
             )
+        except BatchTimeoutError:
+            raise  # out of time: a verification would run past the deadline the caller set
         except (ServiceRequestError, ServiceResponseError):
-            recovered = await self._verifier.recover(operation, job_id, request, log, kwargs)
+            verify = _within_deadline(kwargs, log)
+            recovered = (
+                None
+                if verify is None
+                else await self._verifier.recover(operation, job_id, request, log, verify)
+            )
             if recovered is None:
                 raise
             result, pipeline_response = recovered
@@ -140,8 +147,13 @@ class JobOperations(JobLifecycleMixin):
             try:
                 result = parse(pipeline_response.http_response)
             except BatchServiceError as error:
-                recovered = await self._verifier.recover(
-                    operation, job_id, request, log, kwargs, error, if_not_exists=if_not_exists
+                verify = _within_deadline(kwargs, log)
+                recovered = (
+                    None
+                    if verify is None
+                    else await self._verifier.recover(
+                        operation, job_id, request, log, verify, error, if_not_exists=if_not_exists
+                    )
                 )
                 if recovered is None:
                     raise
@@ -927,3 +939,16 @@ class JobOperations(JobLifecycleMixin):
             polling_interval,
             continuation_token,
         )
+
+
+def _within_deadline(kwargs: dict[str, Any], log: idem.AttemptLog) -> dict[str, Any] | None:
+    """The keywords for a verification request: bounded by what is left of the call's deadline.
+
+    ``None`` when the deadline has passed: the failure then stands rather than run late.
+    """
+    left = log.time_left(time.monotonic())
+    if left is None:
+        return kwargs
+    if left <= 0:
+        return None
+    return {**kwargs, "timeout": left}

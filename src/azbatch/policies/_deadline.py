@@ -39,6 +39,7 @@ from azure.core.exceptions import ServiceRequestError, ServiceResponseError
 from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import AsyncHTTPPolicy, HTTPPolicy
 
+from .._protocol._idempotency import ATTEMPTS_KEY, AttemptLog
 from ..exceptions import BatchTimeoutError
 
 __all__ = [
@@ -136,6 +137,10 @@ def _start(request: PipelineRequest[Any], default: float | None) -> _Deadline | 
     state = _Deadline(timeout)
     request.context[DEADLINE_KEY] = state.at
     request.context[_STATE_KEY] = state
+    log = options.get(ATTEMPTS_KEY)
+    if isinstance(log, AttemptLog):
+        # A write verifies a failure with a GET after the pipeline gave up; that GET gets what is left.
+        log.deadline = state.at
     # azure-core's retry policies take ``timeout`` as their own budget: once it is spent they stop
     # retrying instead of trying again and again only to be refused by the attempt policy.
     options["timeout"] = timeout
