@@ -583,3 +583,25 @@ async def test_a_verification_that_cannot_fetch_the_job_keeps_the_original_error
     async with make_client() as client:
         with pytest.raises(BatchResourceExistsError):
             await client.jobs.add(new_job("j1"))
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"content": b"[" * 100_000 + b"]" * 100_000},  # nested deeper than any parser follows
+        {"content": b"\xff\xfe not json"},
+        {"json": ["a", "list"]},
+        {"json": {"id": "j1"}, "headers": {"Date": "Mon, 01 Jan 99999999999999999999 00:00:00 GMT"}},
+    ],
+    ids=["deep", "garbage", "not-an-object", "date-overflow"],
+)
+async def test_a_verifying_get_with_a_hostile_answer_leaves_the_original_error(
+    make_client: ClientFactory, httpx_mock: Any, answer: dict[str, Any]
+) -> None:
+    httpx_mock.add_exception(httpx.ReadError("connection reset"), method="POST")
+    httpx_mock.add_response(method="POST", status_code=409, json=batch_error("JobExists", "exists"))
+    httpx_mock.add_response(method="GET", **answer)
+    async with make_client() as client:
+        with pytest.raises(BatchResourceExistsError) as caught:
+            await client.jobs.add({"id": "j1", "poolInfo": {"poolId": POOL}})
+    assert caught.value.code == "JobExists"

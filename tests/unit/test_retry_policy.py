@@ -26,6 +26,7 @@ from azure.core.utils import CaseInsensitiveDict
 
 from azbatch._config import ASYNC_FLAVOR, SYNC_FLAVOR
 from azbatch._protocol import _idempotency as idem
+from azbatch._protocol import _responses as rs
 from azbatch.policies._retry import (
     AsyncBatchRetryPolicy,
     AsyncLostResponsePolicy,
@@ -127,11 +128,13 @@ def test_call_window_on_the_service_clock() -> None:
 
 
 def test_http_dates_and_wire_datetimes() -> None:
-    assert idem.parse_http_date("Fri, 17 Feb 2017 00:00:05 GMT") == datetime.datetime(
+    assert rs.parse_http_date("Fri, 17 Feb 2017 00:00:05 GMT") == datetime.datetime(
         2017, 2, 17, 0, 0, 5, tzinfo=UTC
     )
-    assert idem.parse_http_date(None) is None
-    assert idem.parse_http_date("yesterday") is None
+    assert rs.parse_http_date(None) is None
+    assert rs.parse_http_date("yesterday") is None
+    # A year beyond what datetime holds is malformed too, not an OverflowError.
+    assert rs.parse_http_date("Mon, 01 Jan 99999999999999999999 00:00:00 GMT") is None
     assert idem.parse_wire_datetime("2017-02-17T00:00:05.1234567Z") == datetime.datetime(
         2017, 2, 17, 0, 0, 5, 123456, tzinfo=UTC
     )

@@ -21,7 +21,6 @@ import datetime
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 from azure.core.exceptions import DecodeError, HttpResponseError, IncompleteReadError, ServiceRequestError
@@ -42,7 +41,6 @@ __all__ = [
     "is_lost_response",
     "outcome_of_error",
     "outcome_of_status",
-    "parse_http_date",
     "parse_wire_datetime",
     "rule_for",
     "within_call_window",
@@ -235,19 +233,6 @@ class AttemptLog:
         self.outcomes.append(outcome)
         if outcome is Outcome.UNKNOWN:
             self.maybe_applied = True
-
-
-def parse_http_date(value: str | None) -> datetime.datetime | None:
-    """An RFC 1123 header date as an aware UTC datetime; ``None`` when absent or malformed."""
-    if not value:
-        return None
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.timezone.utc)
-    return moment
 
 
 def parse_wire_datetime(value: Any) -> datetime.datetime | None:

@@ -6,6 +6,7 @@ return the result or raise the mapped :mod:`azbatch.exceptions` error. Shared by
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
@@ -27,10 +28,12 @@ from ..models import (
 __all__ = [
     "ResponseHeaders",
     "ResponseLike",
+    "json_object",
     "parse_accepted_response",
     "parse_add_response",
     "parse_get_response",
     "parse_get_task_counts_response",
+    "parse_http_date",
     "parse_job_page",
     "parse_preparation_and_release_page",
     "parse_update_response",
@@ -82,14 +85,25 @@ def ensure_status(response: ResponseLike, expected: tuple[int, ...]) -> None:
         raise error_from_response(response)
 
 
-def _last_modified(headers: Any) -> Any:
-    value = headers.get("Last-Modified")
+def parse_http_date(value: str | None) -> datetime.datetime | None:
+    """An RFC 1123 header date (``Date``, ``Last-Modified``) as an aware UTC datetime.
+
+    ``None`` when absent or malformed: a bad date header must not turn a successful write into a
+    failure, nor escape as an untyped error.
+    """
     if not value:
         return None
     try:
-        return parsedate_to_datetime(value)
+        moment = parsedate_to_datetime(value)
     except (TypeError, ValueError, OverflowError, IndexError):
-        return None  # a malformed date header should not turn a successful write into a failure
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return moment
+
+
+def _last_modified(headers: Any) -> Any:
+    return parse_http_date(headers.get("Last-Modified"))
 
 
 def write_result(response: ResponseLike) -> JobWriteResult:
@@ -140,7 +154,8 @@ def _body(response: ResponseLike) -> bytes:
         ) from exc
 
 
-def _json_object(response: ResponseLike) -> dict[str, Any]:
+def json_object(response: ResponseLike) -> dict[str, Any]:
+    """The body as a JSON object; ``BatchDecodeError`` when it is not one (or nests too deep)."""
     body = _body(response)
     try:
         # NaN and Infinity are Python extensions to JSON; the service never sends them.
@@ -158,18 +173,18 @@ def _json_object(response: ResponseLike) -> dict[str, Any]:
 def parse_get_response(response: ResponseLike) -> CloudJob:
     """The job of a get (200)."""
     ensure_status(response, OK)
-    return CloudJob._from_wire(_json_object(response))
+    return CloudJob._from_wire(json_object(response))
 
 
 def parse_get_task_counts_response(response: ResponseLike) -> TaskCountsResult:
     """Task and slot counts of a job (200)."""
     ensure_status(response, OK)
-    return TaskCountsResult._from_wire(_json_object(response))
+    return TaskCountsResult._from_wire(json_object(response))
 
 
 def _page(response: ResponseLike, model: type[M]) -> tuple[str | None, list[M]]:
     ensure_status(response, OK)
-    data = _json_object(response)
+    data = json_object(response)
     items = data.get("value")
     if items is None:
         items = []

@@ -15,7 +15,7 @@ import json
 import time
 from typing import Any
 
-from azure.core.exceptions import AzureError
+from azure.core.exceptions import AzureError, DecodeError
 from azure.core.pipeline import AsyncPipeline, PipelineResponse
 from azure.core.rest import AsyncHttpResponse, HttpRequest
 
@@ -156,18 +156,16 @@ class WriteVerifier:
         if http.status_code != 200:
             raise _Unverifiable()
         try:
-            doc = json.loads(http.content)
-        except (ValueError, UnicodeDecodeError) as exc:
+            doc = rs.json_object(http)
+        except DecodeError as exc:  # not JSON, too deep, not an object: nothing to verify against
             raise _Unverifiable() from exc
-        if not isinstance(doc, dict):
-            raise _Unverifiable()
         return doc, response
 
     @staticmethod
     def _in_call_window(stamp: Any, get_response: Response, log: idem.AttemptLog) -> bool:
         # The GET's Date is the service's clock at the end of the call; the monotonic time since the
         # first attempt began reaches back to the call's start on that same clock.
-        service_now = idem.parse_http_date(get_response.http_response.headers.get("Date"))
+        service_now = rs.parse_http_date(get_response.http_response.headers.get("Date"))
         if service_now is None:
             return False  # without the service's clock the window cannot be placed: not ours
         return idem.within_call_window(stamp, service_now, time.monotonic() - log.started)
