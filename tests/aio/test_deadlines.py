@@ -313,3 +313,15 @@ async def test_a_verifying_get_gets_only_the_time_left(
     assert post_deadline is not None and get_deadline is not None
     # Within the microseconds it takes to hand the time over, the GET's deadline is the call's.
     assert abs(get_deadline - post_deadline) < 0.05
+
+
+@pytest.mark.parametrize("huge", [10**400, float("inf")])
+async def test_an_absurd_deadline_is_a_value_error_naming_it(
+    make_client: ClientFactory, httpx_mock: HTTPXMock, huge: float
+) -> None:
+    async with make_client() as client:
+        with pytest.raises(ValueError, match="timeout must be a finite number of seconds"):
+            await client.jobs.get("job-1", timeout=huge)
+        with pytest.raises(ValueError, match="timeout must be a finite number of seconds"):
+            await client.jobs.wait_for_state("job-1", "active", timeout=huge)
+    assert httpx_mock.get_requests() == []

@@ -393,3 +393,12 @@ def test_from_dict_copies_deeply_so_setting_a_nested_property_leaves_the_callers
     job.metadata[0].value = "2"
     assert wire == {"id": "j", "poolInfo": {"poolId": "p"}, "metadata": [{"name": "a", "value": "1"}]}
     assert job.as_dict()["poolInfo"] == {"poolId": "other"}
+
+
+def test_from_dict_copies_hostile_nesting_without_recursion() -> None:
+    deep: object = "leaf"
+    for _ in range(20_000):
+        deep = [deep]
+    wire = {"id": "j", "metadata": deep}
+    job = models.CloudJob.from_dict(wire)
+    assert job.as_dict()["metadata"] is not deep  # a copy, made without overflowing the stack

@@ -188,17 +188,13 @@ def wait_states(states: tuple[Any, ...]) -> frozenset[str]:
 
 
 def seconds(name: str, value: Any) -> float:
-    """A finite, positive number of seconds."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number of seconds, not {type(value).__name__}")
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number of seconds above 0, got {value!r}")
-    return float(value)
+    """A finite, positive number of seconds (the package-wide rule, :func:`_validation.seconds`)."""
+    return check.seconds(name, value, positive=True)
 
 
 def optional_seconds(name: str, value: Any) -> float | None:
     """Like :func:`seconds`, or ``None`` for "no limit"."""
-    return None if value is None else seconds(name, value)
+    return check.optional_seconds(name, value, positive=True)
 
 
 def limit_int(name: str, value: Any, *, low: int, high: int) -> int:

@@ -115,8 +115,9 @@ def service_timeout(value: Any) -> int | None:
     return optional_int("service_timeout", value, low=1)
 
 
-def seconds(name: str, value: Any) -> float:
-    """A finite, non-negative number of seconds (an int, a float or another real number; not a bool)."""
+def seconds(name: str, value: Any, *, positive: bool = False) -> float:
+    """A finite number of seconds, ``>= 0`` (``> 0`` with ``positive``): an int, a float or another
+    real number, not a bool. The one rule for every duration argument of the package."""
     if isinstance(value, bool) or not isinstance(value, Real):
         raise TypeError(f"{name} must be a number of seconds, not {_type_name(value)}")
     try:
@@ -126,10 +127,17 @@ def seconds(name: str, value: Any) -> float:
     # NaN compares false with everything, so "value < 0" alone would let it through; a wait of NaN
     # or infinity seconds never ends.
     if not math.isfinite(number):
-        raise ValueError(f"{name} must be a finite number of seconds, got {number!r}")
+        raise ValueError(f"{name} must be a finite number of seconds, got {value!r:.40}")
+    if positive and number <= 0:
+        raise ValueError(f"{name} must be a number of seconds above 0, got {value!r}")
     if number < 0:
         raise ValueError(f"{name} must be >= 0 seconds, got {value!r}")
     return number
+
+
+def optional_seconds(name: str, value: Any, *, positive: bool = False) -> float | None:
+    """Like :func:`seconds`, or ``None`` (no limit)."""
+    return None if value is None else seconds(name, value, positive=positive)
 
 
 def polling_interval(value: Any) -> float:

@@ -42,7 +42,6 @@ from ..models import (
     TaskCountsResult,
 )
 from ..models import _options as opts
-from ..policies._deadline import check_timeout
 from ._lifecycle import JobLifecycleMixin
 from ._lro import JobStatePolling
 from ._paging import LoopSafeItemPaged
@@ -173,7 +172,8 @@ class JobOperations(JobLifecycleMixin):
         kwargs: dict[str, Any],
     ) -> ItemPaged[ItemT]:
         """A lazy listing: no request is sent until the caller starts iterating."""
-        check_timeout(kwargs.get("timeout"))  # a bad deadline is the caller's error now, not at iteration
+        # A bad deadline is the caller's error now, not at the first page.
+        check.optional_seconds("timeout", kwargs.get("timeout"), positive=True)
 
         def get_next(continuation_token: str | None) -> HttpResponse:
             if continuation_token is None:

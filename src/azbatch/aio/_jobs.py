@@ -41,7 +41,6 @@ from ..models import (
     TaskCountsResult,
 )
 from ..models import _options as opts
-from ..policies._deadline import check_timeout
 from ._lifecycle import JobLifecycleMixin
 from ._lro import JobStatePolling
 from ._paging import LoopSafeItemPaged
@@ -172,7 +171,8 @@ class JobOperations(JobLifecycleMixin):
         kwargs: dict[str, Any],
     ) -> AsyncItemPaged[ItemT]:
         """A lazy listing: no request is sent until the caller starts iterating."""
-        check_timeout(kwargs.get("timeout"))  # a bad deadline is the caller's error now, not at iteration
+        # A bad deadline is the caller's error now, not at the first page.
+        check.optional_seconds("timeout", kwargs.get("timeout"), positive=True)
 
         async def get_next(continuation_token: str | None) -> AsyncHttpResponse:
             if continuation_token is None:

@@ -9,7 +9,6 @@ which matters when a fetched job is edited and sent back with ``update``.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator, Mapping
 from enum import Enum
 from typing import Any, ClassVar, Generic, TypeVar, overload
@@ -177,7 +176,7 @@ class Model:
         if not isinstance(data, Mapping):
             raise TypeError(f"{cls.__name__}.from_dict: expected a mapping, got {type(data).__name__}")
         # A deep copy: setting a nested property later must not edit the caller's own dicts and lists.
-        return cls._from_wire(copy.deepcopy(dict(data)))
+        return cls._from_wire(_copy_json(data))
 
     def as_dict(self) -> dict[str, Any]:
         """Return wire JSON: camelCase keys, ``None`` values left out, unknown properties kept.
@@ -287,3 +286,25 @@ def _safe_repr(value: Any) -> str:
     except RecursionError:
         return "<nested too deeply to show>"
     return mask_text(text)
+
+
+def _copy_json(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A deep copy of JSON-shaped data (dicts and lists; anything else is kept as is).
+
+    Iterative, not recursive: hostile nesting thousands of levels deep must copy, not overflow the stack.
+    """
+    root: dict[str, Any] = dict(data)
+    pending: list[dict[str, Any] | list[Any]] = [root]
+    while pending:
+        container = pending.pop()
+        items = container.items() if isinstance(container, dict) else enumerate(container)
+        for key, value in list(items):
+            if isinstance(value, Mapping):
+                value = dict(value)
+            elif isinstance(value, list):
+                value = list(value)
+            else:
+                continue
+            container[key] = value  # type: ignore[index,call-overload]  # key fits its container
+            pending.append(value)
+    return root

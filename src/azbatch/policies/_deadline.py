@@ -26,7 +26,6 @@ import asyncio
 import contextlib
 import heapq
 import itertools
-import math
 import socket
 import sys
 import threading
@@ -39,6 +38,7 @@ from azure.core.exceptions import ServiceRequestError, ServiceResponseError
 from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import AsyncHTTPPolicy, HTTPPolicy
 
+from .._protocol import _validation as check
 from .._protocol._idempotency import ATTEMPTS_KEY, AttemptLog
 from ..exceptions import BatchTimeoutError
 
@@ -65,14 +65,7 @@ T = TypeVar("T")
 
 def check_timeout(value: Any, *, name: str = "timeout") -> float | None:
     """Validate a total deadline in seconds: ``None`` (no deadline) or a positive, finite number."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a number of seconds, not {type(value).__name__}")
-    seconds = float(value)
-    if not math.isfinite(seconds) or seconds <= 0:
-        raise ValueError(f"{name} must be a positive, finite number of seconds, got {value!r}")
-    return seconds
+    return check.optional_seconds(name, value, positive=True)
 
 
 class _Deadline:
