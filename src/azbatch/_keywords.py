@@ -17,8 +17,6 @@ __all__ = ["PIPELINE_KEYWORDS", "check_keywords"]
 
 PIPELINE_KEYWORDS = frozenset(
     {
-        # azbatch: result hook (azure-core convention).
-        "cls",
         # retries and the whole-call deadline
         "timeout",
         "retry_total",

@@ -153,7 +153,8 @@ def legacy_call_shapes(
         parameters = inspect.signature(func).parameters.values()
         kinds = [p.kind for p in parameters]
         count = kinds.count(inspect.Parameter.POSITIONAL_OR_KEYWORD)
-        own = {p.name for p in parameters if p.kind is not inspect.Parameter.VAR_KEYWORD}
+        # "cls" (the azure-core result hook) is every operation's own keyword, though not in its signature.
+        own = {p.name for p in parameters if p.kind is not inspect.Parameter.VAR_KEYWORD} | {"cls"}
         operation = func.__name__
         if inspect.iscoroutinefunction(func):
             # Stay a coroutine function, so that inspection (and frameworks that rely on it) still works.

@@ -15,7 +15,14 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["MASK", "excerpt", "mask_headers", "mask_text", "mask_url_query"]
+__all__ = [
+    "MASK",
+    "excerpt",
+    "is_secret_name",
+    "mask_headers",
+    "mask_text",
+    "mask_url_query",
+]
 
 MASK = "REDACTED"
 
@@ -146,3 +153,12 @@ def excerpt(text: str, limit: int = 200) -> str:
     if len(masked) <= limit and len(window) == len(text):
         return masked
     return masked[:limit] + f"... ({len(text)} characters in all)"
+
+
+# {"name": ..., "value": ...} pairs (environment settings, metadata) whose name says the value is secret.
+_SECRET_NAME = re.compile(r"(?i)password|passwd|secret|token|key|sas|signature|credential|connection")
+
+
+def is_secret_name(name: object) -> bool:
+    """Whether a name/value pair's name (``DB_PASSWORD``, ``api_token``) says its value is a secret."""
+    return isinstance(name, str) and bool(_SECRET_NAME.search(name))

@@ -31,7 +31,6 @@ from azure.core.exceptions import (
 )
 
 from ._constants import HEADER_CLIENT_REQUEST_ID, HEADER_REQUEST_ID
-from ._protocol._version_gate import ApiVersionError
 from ._redact import excerpt, mask_text
 from .models import BatchError, BatchErrorDetail, JobSnapshot
 
@@ -416,3 +415,21 @@ class BatchTimeoutError(ServiceResponseTimeoutError):
         self.response = response
         self.status_code: int | None = None if status is None else int(status)
         self.error_code: str | None = code
+
+
+class ApiVersionError(ValueError):
+    """A property or parameter is not part of the api-version the client was created with.
+
+    Raised before anything is sent. ``name`` is what was refused (``ImageReference.shared_gallery_image_id``
+    or the keyword ``force``), ``wire`` its name on the wire, ``api_version`` the client's version and
+    ``supported_in`` the api-versions this package knows that do have it.
+    """
+
+    def __init__(
+        self, message: str, *, name: str, wire: str, api_version: str, supported_in: tuple[str, ...]
+    ) -> None:
+        super().__init__(message)
+        self.name = name
+        self.wire = wire
+        self.api_version = api_version
+        self.supported_in = supported_in

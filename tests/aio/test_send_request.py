@@ -107,3 +107,10 @@ async def test_a_misspelt_keyword_is_refused_before_sending(
         with pytest.raises(TypeError, match=r"send_request\(\) .*'retry_totl'.*'retry_total'"):
             await client.send_request(HttpRequest("GET", "/pools"), retry_totl=1)
     assert httpx_mock.get_requests() == []
+
+
+async def test_cls_is_not_a_send_request_keyword(make_client: ClientFactory, httpx_mock: HTTPXMock) -> None:
+    async with make_client() as client:
+        with pytest.raises(TypeError, match=r"send_request\(\) got an unexpected keyword argument 'cls'"):
+            await client.send_request(HttpRequest("GET", "/pools"), cls=lambda *args: args)
+    assert httpx_mock.get_requests() == []

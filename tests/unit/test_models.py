@@ -402,3 +402,22 @@ def test_from_dict_copies_hostile_nesting_without_recursion() -> None:
     wire = {"id": "j", "metadata": deep}
     job = models.CloudJob.from_dict(wire)
     assert job.as_dict()["metadata"] is not deep  # a copy, made without overflowing the stack
+
+
+@pytest.mark.parametrize(
+    "name", ["PASSWORD", "DB_PASSWORD", "api_token", "StorageKey", "sas", "CONNECTION_STRING"]
+)
+def test_repr_hides_the_value_of_a_pair_named_like_a_secret(name: str) -> None:
+    setting = models.EnvironmentSetting(name=name, value="hunter2-value")
+    item = models.MetadataItem(name=name, value="hunter2-value")
+    job = models.JobAddParameter(id="j", common_environment_settings=[setting], metadata=[item])
+    for text in (repr(setting), repr(item), repr(job)):
+        assert "hunter2-value" not in text
+        assert name in text  # the name stays: it says what was hidden
+
+
+def test_repr_keeps_ordinary_pair_values() -> None:
+    assert (
+        repr(models.EnvironmentSetting(name="PATH", value="/bin"))
+        == "EnvironmentSetting(name='PATH', value='/bin')"
+    )

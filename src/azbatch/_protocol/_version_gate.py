@@ -18,29 +18,12 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
+from ..exceptions import ApiVersionError
 from ..models._versions import API_VERSIONS, PROPERTIES
 
 __all__ = ["ApiVersionError", "check_body", "effective_version", "require_version"]
 
 _DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})")
-
-
-class ApiVersionError(ValueError):
-    """A property or parameter is not part of the api-version the client was created with.
-
-    Raised before anything is sent. ``name`` is what was refused (``ImageReference.shared_gallery_image_id``
-    or the keyword ``force``), ``wire`` its name on the wire, ``api_version`` the client's version and
-    ``supported_in`` the api-versions this package knows that do have it.
-    """
-
-    def __init__(
-        self, message: str, *, name: str, wire: str, api_version: str, supported_in: tuple[str, ...]
-    ) -> None:
-        super().__init__(message)
-        self.name = name
-        self.wire = wire
-        self.api_version = api_version
-        self.supported_in = supported_in
 
 
 @lru_cache(maxsize=32)

@@ -71,10 +71,18 @@ class BatchClient:
         self._pipeline: AsyncPipeline[HttpRequest, AsyncHttpResponse] = AsyncPipeline(transport, policies)
         self._target = target
         self._endpoint = target.endpoint
-        self.jobs = JobOperations(self._pipeline, target)
-        """The job operations."""
-        self.job = self.jobs
-        """The same object as :attr:`jobs`, under the name legacy code uses."""
+        self._jobs = JobOperations(self._pipeline, target)
+
+    # Properties rather than plain attributes, so that help(BatchClient) lists them with their meaning.
+    @property
+    def jobs(self) -> JobOperations:
+        """The job operations: ``client.jobs.add(...)``, ``.get(...)``, ``.list(...)`` and the rest."""
+        return self._jobs
+
+    @property
+    def job(self) -> JobOperations:
+        """The same object as :attr:`jobs`, under the name azure-batch 14.x code uses."""
+        return self._jobs
 
     @property
     def endpoint(self) -> str:

@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Generic, TypeVar, overload
 
 from azure.core.exceptions import DeserializationError
 
-from .._redact import MASK, excerpt, mask_text, mask_url_query
+from .._redact import MASK, excerpt, is_secret_name, mask_text, mask_url_query
 from ._codec import Codec
 
 T = TypeVar("T")
@@ -245,9 +245,14 @@ class Model:
 
     def __repr__(self) -> str:
         parts = []
-        for attr, value in self._items():
+        # A name/value pair (an environment setting, a metadata item) named like a secret hides its value.
+        items = list(self._items())
+        secret_value = "value" in self._by_attr and any(
+            attr == "name" and is_secret_name(value) for attr, value in items
+        )
+        for attr, value in items:
             field = self._by_attr[attr]
-            if field.secret:
+            if field.secret or (secret_value and attr == "value"):
                 text = MASK
             elif field.url and isinstance(value, str):
                 text = repr(mask_url_query(value))
@@ -256,7 +261,8 @@ class Model:
                 # lines, environment values and properties this package does not know.
                 text = _safe_repr(value)
             parts.append(f"{attr}={text}")
-        extra = self.additional_properties
+        # OData annotations (odata.metadata) come with every answer: listing them would only be noise.
+        extra = [key for key in self.additional_properties if not key.startswith("odata.")]
         if extra:
             parts.append(f"additional_properties={_safe_repr(sorted(extra))}")
         return f"{type(self).__name__}({', '.join(parts)})"

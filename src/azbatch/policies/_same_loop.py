@@ -18,22 +18,29 @@ from urllib.parse import urlsplit
 from azure.core.pipeline import PipelineRequest
 from azure.core.pipeline.policies import SansIOHTTPPolicy
 
+from ._loopback import is_loopback_host
+
 __all__ = ["SameLoopGuardPolicy", "register_loop_server", "unregister_loop_server"]
 
 _lock = threading.Lock()
 _servers: dict[tuple[str, int], weakref.ReferenceType[asyncio.AbstractEventLoop]] = {}
 
 
+def _key(host: str, port: int) -> tuple[str, int]:
+    # 127.0.0.1, localhost and ::1 reach the same loopback server: one key for all of them.
+    return ("<loopback>" if is_loopback_host(host) else host.lower(), port)
+
+
 def register_loop_server(host: str, port: int, loop: asyncio.AbstractEventLoop) -> None:
     """Record that ``host:port`` is answered by ``loop`` (until :func:`unregister_loop_server`)."""
     with _lock:
-        _servers[(host.lower(), port)] = weakref.ref(loop)
+        _servers[_key(host, port)] = weakref.ref(loop)
 
 
 def unregister_loop_server(host: str, port: int) -> None:
     """Forget a server registered with :func:`register_loop_server`."""
     with _lock:
-        _servers.pop((host.lower(), port), None)
+        _servers.pop(_key(host, port), None)
 
 
 def _serving_loop(url: str) -> asyncio.AbstractEventLoop | None:
@@ -44,7 +51,7 @@ def _serving_loop(url: str) -> asyncio.AbstractEventLoop | None:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
         return None
-    ref = _servers.get((parts.hostname.lower(), port))
+    ref = _servers.get(_key(parts.hostname, port))
     return ref() if ref is not None else None
 
 
@@ -52,6 +59,7 @@ class SameLoopGuardPolicy(SansIOHTTPPolicy[Any, Any]):
     """Raise ``RuntimeError`` before a sync request to a server served by this thread's running loop."""
 
     def on_request(self, request: PipelineRequest[Any]) -> None:
+        """Raise before sending when this thread's running loop is the one serving the request's host."""
         if not _servers:  # the usual case: no in-process server at all
             return
         try:

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from typing import Any
 
 from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import SansIOHTTPPolicy
 
-from .._redact import MASK, mask_headers, mask_text, mask_url_query
+from .._redact import MASK, is_secret_name, mask_headers, mask_text, mask_url_query
 
 __all__ = ["RedactedNetworkTraceLoggingPolicy", "redact_body", "redact_headers"]
 
@@ -28,8 +27,6 @@ _LOGGER = logging.getLogger("azbatch.http")
 # may carry a SAS (their whole query is hidden, not just a recognised "sig=").
 _SECRET_PROPERTIES = frozenset({"accountKey", "sasKey", "password", "protectedSettings", "sshPrivateKey"})
 _URL_PROPERTIES = frozenset({"containerUrl", "httpUrl", "storageContainerUrl", "azureFileUrl"})
-# {"name": ..., "value": ...} pairs (environment settings, metadata) whose name says the value is secret.
-_SECRET_NAME = re.compile(r"(?i)password|passwd|secret|token|key|sas|signature|credential|connection")
 _MAX_BODY = 16 * 1024
 _CONTEXT_KEY = "azbatch_trace_logging"
 
@@ -41,7 +38,7 @@ def redact_headers(headers: Any) -> dict[str, str]:
 
 def _redact(value: Any) -> Any:
     if isinstance(value, dict):
-        secret_pair = isinstance(value.get("name"), str) and bool(_SECRET_NAME.search(value["name"]))
+        secret_pair = is_secret_name(value.get("name"))
         out: dict[str, Any] = {}
         for key, item in value.items():
             if key in _SECRET_PROPERTIES or (secret_pair and key == "value"):
