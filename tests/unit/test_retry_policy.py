@@ -439,3 +439,9 @@ async def test_the_async_policy_follows_the_same_rules() -> None:
     pipeline = AsyncPipeline(transport, [AsyncBatchRetryPolicy(retry_total=0), AsyncLostResponsePolicy()])  # type: ignore[list-item]
     with pytest.raises(ServiceResponseError):
         await pipeline.run(HttpRequest("GET", "http://127.0.0.1/jobs/x"), batch_operation="get")
+
+
+def test_the_transient_statuses_are_the_ones_the_policy_retries() -> None:
+    policy = BatchRetryPolicy()
+    retried = {status for status in range(100, 999) if status in policy._retry_on_status_codes}
+    assert retried == set(idem.TRANSIENT_STATUSES)

@@ -52,8 +52,12 @@ OPERATION_OPTION = "batch_operation"
 ATTEMPTS_KEY = "azbatch_attempts"
 """Pipeline context key (and option name) of the :class:`AttemptLog` the retry policy keeps for one call."""
 
-TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-"""Statuses worth another attempt: the service (or a gateway) may answer differently a moment later."""
+TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504, *range(506, 999)})
+"""Statuses worth another attempt: the service (or a gateway) may answer differently a moment later.
+
+The same set azure-core's retry policy retries by default (408, 429, and 5xx but 501 and 505), so that a
+status the policy retried is also one a verification after the last attempt looks into.
+"""
 
 CLOCK_SLACK_S = 2.0
 """Seconds added on each side of a call's time window: ``Date`` has one-second resolution and the
