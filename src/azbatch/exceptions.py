@@ -336,7 +336,7 @@ class BatchWaitTimeoutError(AzureError, TimeoutError):
 
     def __init__(self, job_id: str, waited_for: str, timeout: float, last: JobSnapshot | None) -> None:
         state = last.state if last is not None else None
-        seen = "nothing was seen yet" if last is None else f"it was last seen {state!r}"
+        seen = "nothing was seen yet" if last is None else f"it was last seen {getattr(state, 'value', state)!r}"
         super().__init__(f"job {job_id!r} did not become {waited_for} within {timeout:g} s; {seen}")
         self.job_id = job_id
         self.waited_for = waited_for
@@ -407,6 +407,10 @@ class BatchTimeoutError(ServiceResponseTimeoutError):
         if message is None:
             message = f"the call did not finish within its {deadline:g} s timeout"
         last = "no response" if status is None else f"last response {status}" + (f" {code}" if code else "")
+        failure = kwargs.get("error")
+        if status is None and isinstance(failure, BaseException):
+            # Say why no answer came (connection refused, reset, ...), masked and short.
+            last += f"; last failure: {type(failure).__name__}: {excerpt(str(failure), limit=160)}"
         plural = "" if attempts == 1 else "s"
         super().__init__(f"{message} ({elapsed:.3f} s elapsed, {attempts} attempt{plural}, {last})", **kwargs)
         self.deadline = deadline

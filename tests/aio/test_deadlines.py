@@ -325,3 +325,18 @@ async def test_an_absurd_deadline_is_a_value_error_naming_it(
         with pytest.raises(ValueError, match="timeout must be a finite number of seconds"):
             await client.jobs.wait_for_state("job-1", "active", timeout=huge)
     assert httpx_mock.get_requests() == []
+
+
+async def test_a_timeout_without_any_answer_says_what_went_wrong(
+    make_client: ClientFactory, httpx_mock: HTTPXMock
+) -> None:
+    import httpx
+
+    httpx_mock.add_exception(httpx.ConnectError("Connection refused"), is_reusable=True)
+    async with make_client(retry_backoff_factor=10) as client:
+        record_sleeps(client)
+        with pytest.raises(BatchTimeoutError) as caught:
+            await client.jobs.get("job-1", timeout=5)
+    assert caught.value.status_code is None
+    assert "no response; last failure: ServiceRequestError" in str(caught.value)
+    assert "Connection refused" in str(caught.value)

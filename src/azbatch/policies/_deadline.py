@@ -34,7 +34,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from numbers import Real
 from typing import Any, TypeVar
 
-from azure.core.exceptions import ServiceRequestError, ServiceResponseError
+from azure.core.exceptions import AzureError, ServiceRequestError, ServiceResponseError
 from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import AsyncHTTPPolicy, HTTPPolicy
 
@@ -71,7 +71,7 @@ def check_timeout(value: Any, *, name: str = "timeout") -> float | None:
 class _Deadline:
     """The clock and the record of one call that has a deadline."""
 
-    __slots__ = ("at", "attempts", "failure", "last_response", "start", "timeout")
+    __slots__ = ("at", "attempts", "failure", "last_error", "last_response", "start", "timeout")
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
@@ -79,6 +79,7 @@ class _Deadline:
         self.at = self.start + timeout
         self.attempts = 0
         self.last_response: Any = None
+        self.last_error: BaseException | None = None  # the last attempt that got no answer, and why
         # Once the call has given up, every later attempt the retry policy makes fails the same way.
         self.failure: BatchTimeoutError | None = None
 
@@ -97,6 +98,7 @@ class _Deadline:
                 elapsed=time.monotonic() - self.start,
                 attempts=self.attempts,
                 response=self.last_response,
+                error=self.last_error,
             )
         return self.failure
 
@@ -238,7 +240,11 @@ class AsyncDeadlineAttemptPolicy(AsyncHTTPPolicy[Any, Any]):
             return await self.next.send(request)
         state.before_attempt()
         state.attempts += 1
-        response = await self.next.send(request)
+        try:
+            response = await self.next.send(request)
+        except AzureError as error:
+            state.last_error = error
+            raise
         state.last_response = response.http_response
         return response
 
@@ -306,6 +312,7 @@ class DeadlineAttemptPolicy(HTTPPolicy[Any, Any]):
         try:
             response = self.next.send(request)
         except (ServiceRequestError, ServiceResponseError) as error:
+            state.last_error = error
             if state.expired():
                 raise state.fail() from error
             raise
