@@ -19,6 +19,7 @@ SDIST_TREES = ("src/", "tests/", "samples/", "docs/")
 
 
 def tracked_files(prefixes: tuple[str, ...]) -> set[str]:
+    """The files git tracks under ``prefixes`` (what the sdist must carry)."""
     out = subprocess.run(
         ["git", "ls-files", *prefixes], cwd=ROOT, check=True, capture_output=True, text=True
     ).stdout
@@ -26,6 +27,7 @@ def tracked_files(prefixes: tuple[str, ...]) -> set[str]:
 
 
 def check_sdist(path: Path) -> list[str]:
+    """Problems with the sdist: tracked files it lacks, required top-level files, caches."""
     with tarfile.open(path) as archive:
         # Every member sits under "<name>-<version>/"; compare the paths below it.
         names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
@@ -38,6 +40,7 @@ def check_sdist(path: Path) -> list[str]:
 
 
 def check_wheel(path: Path) -> list[str]:
+    """Problems with the wheel: missing package files or licence, files outside the package."""
     with zipfile.ZipFile(path) as archive:
         names = set(archive.namelist())
     problems = []
@@ -52,6 +55,7 @@ def check_wheel(path: Path) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
+    """Check the one sdist and one wheel in the dist folder; 1 (and the problems printed) if any."""
     dist = Path(argv[1]) if len(argv) > 1 else ROOT / "dist"
     sdists = sorted(dist.glob("azbatch-*.tar.gz"))
     wheels = sorted(dist.glob("azbatch-*.whl"))

@@ -30,8 +30,6 @@ HTTPX_WORDS = [
 ]
 
 
-# (async source, generated sync file, extra word substitutions): the client, the httpx transport and
-# the client's test suite.
 def _sources(folder: str, *, besides: tuple[str, ...] = ()) -> list[str]:
     """Every module of ``folder`` but ``__init__.py``: a new async file gets its sync twin unasked.
 
@@ -41,6 +39,8 @@ def _sources(folder: str, *, besides: tuple[str, ...] = ()) -> list[str]:
     return sorted(p.name for p in (ROOT / folder).glob("*.py") if p.name not in skip)
 
 
+# (async source, generated sync file, extra word substitutions): the client, the httpx transport and
+# the client's test suite.
 FILES = [
     *(
         (ROOT / "src/azbatch/aio" / name, ROOT / "src/azbatch/_sync" / name, [])

@@ -1,7 +1,8 @@
 """The one place that turns client keyword arguments into an ordered azure-core policy list.
 
-Both clients call :func:`build_pipeline_parts`; only the retry, redirect and bearer policies and the
-default transport differ between sync and async, and those are passed in by the caller.
+Both clients call :func:`build_policies`; what differs between sync and async (the retry, redirect,
+bearer, deadline, lost-response and decode-error policies, the same-loop guard and the default
+transport) comes in a :class:`PipelineFlavor`.
 """
 
 from __future__ import annotations

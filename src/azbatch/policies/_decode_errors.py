@@ -23,6 +23,7 @@ class BodyDecodeErrorPolicy(HTTPPolicy[Any, Any]):
     """Raises ``DecodeError`` (not ``zlib.error``) for a body the transport could not decompress."""
 
     def send(self, request: PipelineRequest[Any]) -> PipelineResponse[Any, Any]:
+        """Pass the request on; a body that cannot be decompressed becomes ``DecodeError``."""
         try:
             return self.next.send(request)
         except zlib.error as exc:
@@ -33,6 +34,7 @@ class AsyncBodyDecodeErrorPolicy(AsyncHTTPPolicy[Any, Any]):
     """Raises ``DecodeError`` (not ``zlib.error``) for a body the transport could not decompress."""
 
     async def send(self, request: PipelineRequest[Any]) -> PipelineResponse[Any, Any]:
+        """Pass the request on; a body that cannot be decompressed becomes ``DecodeError``."""
         try:
             return await self.next.send(request)
         except zlib.error as exc:

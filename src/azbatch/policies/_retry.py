@@ -59,7 +59,7 @@ class BatchRetryRules(RetryPolicyBase):
     """The decisions shared by :class:`BatchRetryPolicy` and :class:`AsyncBatchRetryPolicy`."""
 
     clock: Callable[[], float] = staticmethod(time.monotonic)
-    """The monotonic clock deadlines and call windows are measured with (replaceable in tests)."""
+    """The monotonic clock a call's attempt log starts on when the caller hands in none."""
 
     def configure_retries(self, options: dict[str, Any]) -> dict[str, Any]:
         """azure-core's settings plus the operation name, taken out of the options so that it never
@@ -91,7 +91,10 @@ class BatchRetryRules(RetryPolicyBase):
         response: PipelineRequest[Any] | PipelineResponse[Any, Any] | None = None,
         error: Exception | None = None,
     ) -> bool:
-        """Record the failed attempt, then allow a retry if the rule, the counters and the deadline do."""
+        """Record the failed attempt, then allow a retry if the rule and azure-core's counters do.
+
+        The deadline is not checked here: the deadline policy refuses a wait the time left cannot cover.
+        """
         if response is None:  # azure-core always passes the request or response; be safe anyway
             return False
         context = response.context

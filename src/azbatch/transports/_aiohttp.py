@@ -21,6 +21,7 @@ class SingleAttemptAioHttpTransport(AioHttpTransport):
     """``AioHttpTransport`` whose session sends each request once; retries belong to the pipeline."""
 
     async def open(self) -> None:
+        """Open the session as azure-core does, then turn off aiohttp's own resend."""
         await super().open()  # type: ignore[no-untyped-call]  # untyped in azure-core
         session: Any = self.session
         # aiohttp keeps the switch private (its test client turns it off the same way); when a future
