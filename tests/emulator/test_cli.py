@@ -15,6 +15,7 @@ import aiohttp
 import pytest
 
 from azbatch.emulator import BatchEmulator
+from azbatch.emulator.__main__ import build_parser, main
 
 STARTUP_TIMEOUT_S = 20.0
 EXIT_TIMEOUT_S = 10.0
@@ -134,19 +135,69 @@ async def test_cli_connection_time_limits() -> None:
     assert code == 0
 
 
-async def test_cli_rejects_a_bad_time_limit() -> None:
+async def test_cli_rejects_an_out_of_range_port_without_a_traceback() -> None:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "azbatch.emulator",
-        "--body-timeout",
-        "0",
+        "--port",
+        "99999",
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    _, err = await asyncio.wait_for(proc.communicate(), STARTUP_TIMEOUT_S)
-    assert proc.returncode == 1
-    assert b"error: body_timeout must be a positive" in err and b"Traceback" not in err
+    out, err = await asyncio.wait_for(proc.communicate(), STARTUP_TIMEOUT_S)
+    assert proc.returncode == 2, err
+    assert b"error: argument --port: port must be 0-65535" in err
+    assert b"Traceback" not in err and b"OverflowError" not in err and out == b""
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--port", "99999", "argument --port: port must be 0-65535 (0 picks a free one), not 99999"),
+        ("--port", "65536", "argument --port: port must be 0-65535"),
+        ("--port", "-1", "argument --port: port must be 0-65535"),
+        ("--port", "http", "argument --port: not a port number: 'http'"),
+        ("--transition-ms", "-1", "argument --transition-ms: must be 0-86400000 milliseconds, not -1"),
+        ("--transition-ms", "10" * 20, "argument --transition-ms: must be 0-86400000 milliseconds"),
+        ("--transition-ms", "0.5", "argument --transition-ms: not a whole number of milliseconds: '0.5'"),
+        ("--seed", "x", "argument --seed: invalid int value: 'x'"),
+        ("--header-timeout", "0", "argument --header-timeout: must be a positive, finite number of seconds"),
+        (
+            "--body-timeout",
+            "0",
+            "argument --body-timeout: must be a positive, finite number of seconds, not 0",
+        ),
+        ("--body-timeout", "-3", "argument --body-timeout: must be a positive, finite number of seconds"),
+        ("--idle-timeout", "inf", "argument --idle-timeout: must be a positive, finite number of seconds"),
+        ("--idle-timeout", "nan", "argument --idle-timeout: must be a positive, finite number of seconds"),
+        ("--idle-timeout", "soon", "argument --idle-timeout: not a number of seconds: 'soon'"),
+    ],
+)
+def test_cli_rejects_bad_numbers_before_starting(
+    option: str, value: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([option, value])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"python -m azbatch.emulator: error: {message}" in err, err
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "attribute", "expected"),
+    [
+        ("--port", "0", "port", 0),
+        ("--port", "65535", "port", 65535),
+        ("--transition-ms", "0", "transition_ms", 0),
+        ("--transition-ms", "86400000", "transition_ms", 86_400_000),
+        ("--seed", "-7", "seed", -7),
+        ("--header-timeout", "0.25", "header_timeout", 0.25),
+        ("--idle-timeout", "1e3", "idle_timeout", 1000.0),
+    ],
+)
+def test_cli_accepts_numbers_in_range(option: str, value: str, attribute: str, expected: object) -> None:
+    assert getattr(build_parser().parse_args([option, value]), attribute) == expected
 
 
 async def test_cli_json_output() -> None:

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import os
 import signal
 import sys
@@ -20,6 +21,42 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ._server import BatchEmulator
+
+MAX_TRANSITION_MS = 86_400_000
+"""Longest ``--transition-ms`` the CLI accepts: a day (a transient state lasting longer is a typo)."""
+
+
+def _port(text: str) -> int:
+    """An argparse type: a TCP port, 0-65535 (0 picks a free one)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be 0-65535 (0 picks a free one), not {value}")
+    return value
+
+
+def _transition_ms(text: str) -> int:
+    """An argparse type: a whole number of milliseconds from 0 to a day."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number of milliseconds: {text!r}") from None
+    if not 0 <= value <= MAX_TRANSITION_MS:
+        raise argparse.ArgumentTypeError(f"must be 0-{MAX_TRANSITION_MS} milliseconds, not {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    """An argparse type: a positive, finite number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive, finite number of seconds, not {text}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,11 +69,17 @@ def build_parser() -> argparse.ArgumentParser:
         default="127.0.0.1",
         help="address to bind (default: 127.0.0.1); anything but loopback exposes the emulator to the network",
     )
-    parser.add_argument("--port", type=int, default=0, help="TCP port; 0 picks a free one (default: 0)")
+    parser.add_argument(
+        "--port", type=_port, default=0, help="TCP port, 0-65535; 0 picks a free one (default: 0)"
+    )
     parser.add_argument("--account", default="emulator", help="Batch account name (default: emulator)")
     parser.add_argument("--key", default=None, help="base64 account key (default: random per run)")
     parser.add_argument(
-        "--transition-ms", type=int, default=300, help="duration of transient job states in ms (default: 300)"
+        "--transition-ms",
+        type=_transition_ms,
+        default=300,
+        metavar="MS",
+        help="duration of transient job states in ms, 0 to a day (default: 300)",
     )
     parser.add_argument("--no-auth", action="store_true", help="accept requests without authentication")
     parser.add_argument(
@@ -44,21 +87,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--header-timeout",
-        type=float,
+        type=_seconds,
         default=10.0,
         metavar="SECONDS",
         help="time for a request's headers to arrive after its first byte; then 408 and close (default: 10)",
     )
     parser.add_argument(
         "--body-timeout",
-        type=float,
+        type=_seconds,
         default=30.0,
         metavar="SECONDS",
         help="time for a request body to arrive after its headers; then 408 and close (default: 30)",
     )
     parser.add_argument(
         "--idle-timeout",
-        type=float,
+        type=_seconds,
         default=30.0,
         metavar="SECONDS",
         help="close connections with no request under way after this long (default: 30)",
@@ -167,7 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         asyncio.run(serve(args))
     except KeyboardInterrupt:
         pass
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, OverflowError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0
