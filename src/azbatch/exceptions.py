@@ -336,7 +336,9 @@ class BatchWaitTimeoutError(AzureError, TimeoutError):
 
     def __init__(self, job_id: str, waited_for: str, timeout: float, last: JobSnapshot | None) -> None:
         state = last.state if last is not None else None
-        seen = "nothing was seen yet" if last is None else f"it was last seen {getattr(state, 'value', state)!r}"
+        seen = (
+            "nothing was seen yet" if last is None else f"it was last seen {getattr(state, 'value', state)!r}"
+        )
         super().__init__(f"job {job_id!r} did not become {waited_for} within {timeout:g} s; {seen}")
         self.job_id = job_id
         self.waited_for = waited_for

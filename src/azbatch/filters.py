@@ -27,6 +27,7 @@ from enum import Enum
 from typing import NoReturn
 
 from .models import JobPreparationTaskState, JobReleaseTaskState, JobState, TaskExecutionResult
+from .models._codec import format_datetime
 
 __all__ = [
     "LISTINGS",
@@ -90,6 +91,7 @@ def quote(value: object) -> str:
     ``bool`` becomes ``true``/``false``; ``int`` stays a number.
 
     :raises TypeError: any other type.
+    :raises ValueError: a ``datetime`` that falls outside the years 1-9999 once converted to UTC.
     """
     if isinstance(value, Enum):
         value = value.value
@@ -100,17 +102,12 @@ def quote(value: object) -> str:
     if isinstance(value, str):
         return "'" + value.replace("'", "''") + "'"
     if isinstance(value, datetime.datetime):
-        return f"DateTime'{_utc_text(value)}'"
+        # The models' codec: ISO 8601 in UTC, a four-digit year, a fraction only when there is one.
+        try:
+            return f"DateTime'{format_datetime(value)}'"
+        except ValueError as exc:  # an aware value that leaves the years 1-9999 once in UTC
+            raise ValueError(f"the filter date-time {exc}") from None
     raise TypeError(f"a filter literal must be a str, int, bool or datetime, not {type(value).__name__}")
-
-
-def _utc_text(value: datetime.datetime) -> str:
-    if value.tzinfo is not None:
-        value = value.astimezone(datetime.timezone.utc)
-    text = value.strftime("%Y-%m-%dT%H:%M:%S")
-    if value.microsecond:
-        text += f".{value.microsecond:06d}".rstrip("0")
-    return text + "Z"
 
 
 # ----------------------------------------------------------------------------------------- expressions
@@ -284,7 +281,12 @@ class Property:
             raise ValueError(
                 f"{self.name!r} cannot be compared with {op!r} (allowed: {', '.join(sorted(self.ops))})"
             )
-        return _Condition(self, op, quote(self._literal(value)))
+        literal = self._literal(value)
+        try:
+            text = quote(literal)
+        except ValueError as exc:
+            raise ValueError(f"{exc} (compared with {self.name!r})") from None
+        return _Condition(self, op, text)
 
     def _literal(self, value: object) -> object:
         if value is None:

@@ -18,12 +18,14 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from pytest_httpx import HTTPXMock
 
+import azbatch._protocol._lifecycle as rules
 from azbatch import BatchClient
 from azbatch.emulator import BatchEmulator
 from azbatch.exceptions import (
     BatchJobStateError,
     BatchResourceNotFoundError,
     BatchServiceError,
+    BatchTimeoutError,
     BatchWaitTimeoutError,
 )
 from azbatch.filters import F
@@ -170,6 +172,82 @@ def test_a_timeout_raises_with_the_last_snapshot(
     assert error.last is not None and error.last.polls == 5 and error.last.elapsed == 10
     assert error.timeout == 10
     assert "within 10 s" in str(error)
+
+
+class StallingGet:
+    """Stands in for ``jobs.get``: records the ``timeout`` each request was given, and makes the looks
+    numbered in ``stall`` hang until that deadline (the fake clock moves on by it), then fail with the
+    client's ``BatchTimeoutError``, as a request that never gets an answer does."""
+
+    def __init__(self, jobs: Any, fake: FakeTime, stall: tuple[int, ...] = ()) -> None:
+        self.original = jobs.get
+        self.fake = fake
+        self.stall = stall
+        self.timeouts: list[float | None] = []
+        self.selects: list[Any] = []
+
+    def __call__(self, job_id: str, **kwargs: Any) -> Any:
+        timeout = kwargs.get("timeout")
+        self.timeouts.append(timeout)
+        self.selects.append(kwargs.get("select"))
+        if len(self.timeouts) in self.stall:
+            assert timeout is not None, "a stalled request without a deadline would hang the wait"
+            self.fake.now += timeout
+            raise BatchTimeoutError(deadline=timeout, elapsed=timeout, attempts=1)
+        return self.original(job_id, **kwargs)
+
+
+def test_each_request_of_a_wait_gets_no_more_than_the_time_left(
+    emu: BatchEmulator, batch: BatchClient, fake_time: FakeTime
+) -> None:
+    seed(emu, "job-1")
+    get = StallingGet(batch.jobs, fake_time)
+    batch.jobs.get = get  # type: ignore[method-assign]
+    with pytest.raises(BatchWaitTimeoutError):
+        batch.jobs.wait_for_state("job-1", "disabled", timeout=10, polling_interval=3)
+    # Looks at 0, 3, 6 and 9 s get what is left of the 10 s; the last look, at the deadline, a short grace.
+    assert get.timeouts == [10, 7, 4, 1, rules.LAST_LOOK_S]
+    assert fake_time.sleeps == [3, 3, 3, 1]
+
+
+def test_a_stalled_request_ends_the_wait_at_its_timeout(
+    emu: BatchEmulator, batch: BatchClient, fake_time: FakeTime
+) -> None:
+    seed(emu, "job-1")
+    get = StallingGet(batch.jobs, fake_time, stall=(2,))
+    batch.jobs.get = get  # type: ignore[method-assign]
+    with pytest.raises(BatchWaitTimeoutError) as caught:
+        batch.jobs.wait_for_completion("job-1", timeout=10, polling_interval=3)
+    # The second look (at 3 s) hangs; it was given the 7 s left, so the wait ends at 10 s, not later.
+    assert get.timeouts == [10, 7]
+    assert fake_time.now == 10
+    error = caught.value
+    assert isinstance(error.__cause__, BatchTimeoutError)
+    assert error.timeout == 10
+    assert error.last is not None and error.last.polls == 1 and error.last.state == "active"
+    assert str(error).endswith("it was last seen 'active'")
+
+
+def test_a_client_default_timeout_still_bounds_each_request_of_a_wait(
+    emu: BatchEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed(emu, "job-1")
+    fake = FakeTime(emu)
+    with BatchClient(emu.endpoint, emu.credential, retry_total=0, timeout=4) as client:
+        monkeypatch.setattr(client.jobs, "_lifecycle_sleep", fake.sleep)
+        monkeypatch.setattr(client.jobs, "_lifecycle_clock", fake.clock)
+        get = StallingGet(client.jobs, fake, stall=(1,))
+        client.jobs.get = get  # type: ignore[method-assign]
+        # A request that runs out of the client's 4 s (not the wait's time) is the request's failure.
+        with pytest.raises(BatchTimeoutError) as caught:
+            client.jobs.wait_for_state("job-1", "disabled", timeout=10, polling_interval=3)
+        assert not isinstance(caught.value, BatchWaitTimeoutError)
+        get.stall = ()
+        get.timeouts.clear()
+        fake.now = 0.0
+        with pytest.raises(BatchWaitTimeoutError):
+            client.jobs.wait_for_state("job-1", "disabled", timeout=10, polling_interval=3)
+        assert get.timeouts == [4, 4, 4, 1, rules.LAST_LOOK_S]
 
 
 def test_wait_for_completion_when_the_job_completes(
@@ -392,6 +470,75 @@ def test_bulk_wait_failures_are_reported_per_job(
     assert error.last is not None and error.last.polls == 4  # at 0, 2, 4 and 5 s
 
 
+def test_bulk_wait_bounds_each_look_by_its_time_and_the_calls_timeout(
+    emu: BatchEmulator, batch: BatchClient, fake_time: FakeTime
+) -> None:
+    seed(emu, "a", "b")
+    emu.store.transition_ms = 60_000  # "terminating" lasts a minute of the (fake) clock
+    get = StallingGet(batch.jobs, fake_time, stall=(3,))
+    batch.jobs.get = get  # type: ignore[method-assign]
+    result = batch.jobs.terminate_many(
+        ["a", "b"], wait=True, wait_timeout=5, polling_interval=2, max_concurrency=1, timeout=3
+    )
+    # Job a: looks at 0 and 2 s get the call's own 3 s; the third (at 4 s, 1 s left) gets 1 s and
+    # stalls: that is the wait's time running out.
+    assert get.timeouts[:3] == [3, 3, 1]
+    assert get.selects[:3] == ["id,state"] * 3
+    error = result.failed["a"]
+    assert isinstance(error, BatchWaitTimeoutError) and isinstance(error.__cause__, BatchTimeoutError)
+    assert error.last is not None and error.last.polls == 2 and error.state == "terminating"
+    # Job b: looks at 0, 2 and 4 s, and a last one at the deadline with the short grace.
+    assert get.timeouts[3:] == [3, 3, 1, rules.LAST_LOOK_S]
+    assert isinstance(result.failed["b"], BatchWaitTimeoutError)
+
+
+def test_a_stall_within_the_calls_own_timeout_fails_the_job_with_that_error(
+    emu: BatchEmulator, batch: BatchClient, fake_time: FakeTime
+) -> None:
+    seed(emu, "a")
+    emu.store.transition_ms = 60_000
+    get = StallingGet(batch.jobs, fake_time, stall=(1,))
+    batch.jobs.get = get  # type: ignore[method-assign]
+    result = batch.jobs.terminate_many(["a"], wait=True, wait_timeout=30, timeout=2)
+    assert get.timeouts == [2]
+    error = result.failed["a"]
+    assert isinstance(error, BatchTimeoutError) and not isinstance(error, BatchWaitTimeoutError)
+
+
+def test_bulk_follow_up_requests_carry_the_callers_pipeline_options(
+    emu: BatchEmulator, batch: BatchClient, fake_time: FakeTime
+) -> None:
+    seed(emu, "live", "other")
+    seed(emu, "done", state="completed")
+    sent: list[tuple[str, str, str | None]] = []
+    read_ids: list[str | None] = []
+
+    def hook(request: Any) -> None:
+        http = request.http_request
+        sent.append((http.method, urlsplit(http.url).path, http.headers.get("x-azbatch-test")))
+        if http.method == "GET":
+            read_ids.append(http.headers.get("client-request-id"))
+
+    result = batch.jobs.terminate_many(
+        filter=F.id.startswith("live") | F.id.startswith("done"),
+        wait=True,
+        polling_interval=1,
+        max_concurrency=1,
+        headers={"x-azbatch-test": "bulk"},
+        raw_request_hook=hook,
+        client_request_id="00000000-0000-0000-0000-00000000abcd",
+    )
+    assert result.succeeded == ["live"] and result.already_in_state == ["done"]
+    # The listing, each terminate, the GET that explains done's 409 and the looks of wait=True.
+    methods = {(method, path) for method, path, _ in sent}
+    assert ("GET", "/jobs") in methods
+    assert ("POST", "/jobs/done/terminate") in methods and ("GET", "/jobs/done") in methods
+    assert ("GET", "/jobs/live") in methods
+    assert all(header == "bulk" for _, _, header in sent), sent
+    # The change's own client_request_id is not reused for the reads.
+    assert read_ids and "00000000-0000-0000-0000-00000000abcd" not in read_ids
+
+
 def test_bulk_by_filter_lists_then_acts(emu: BatchEmulator, batch: BatchClient) -> None:
     seed(emu, "nightly-1", "nightly-2", "weekly-1")
     seed(emu, "nightly-3", state="completed")
@@ -523,6 +670,7 @@ def test_an_error_in_the_bulk_callback_propagates(emu: BatchEmulator, batch: Bat
         (lambda jobs: jobs.delete_many(["a"], wait_timeout=-5), ValueError, "wait_timeout"),
         (lambda jobs: jobs.delete_many(["a"], polling_interval=0), ValueError, "polling_interval"),
         (lambda jobs: jobs.delete_many(["a"], on_progress="print"), TypeError, "on_progress"),
+        (lambda jobs: jobs.delete_many(["a", "b"], timeout=0), ValueError, "timeout"),
         (lambda jobs: jobs.delete_many(filter=F.node_id == "tvm-1"), ValueError, "nodeId"),
         (lambda jobs: jobs.delete_many(filter=""), ValueError, "filter must not be blank"),
         (lambda jobs: jobs.disable_many(["a"], disable_tasks="later"), ValueError, "disable_tasks"),

@@ -108,6 +108,24 @@ def test_datetime_literals_are_utc_with_trimmed_fractions() -> None:
     )
 
 
+def test_datetime_literals_at_the_edges_of_the_calendar() -> None:
+    # Four-digit years, as the filter grammar (and the models' codec) writes them.
+    assert quote(datetime.datetime(5, 1, 1)) == "DateTime'0005-01-01T00:00:00Z'"
+    assert quote(datetime.datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)) == "DateTime'9999-12-31T23:59:59Z'"
+    minus_five = datetime.timezone(-datetime.timedelta(hours=5))
+    plus_five = datetime.timezone(datetime.timedelta(hours=5))
+    assert quote(datetime.datetime(1, 1, 1, 5, tzinfo=plus_five)) == "DateTime'0001-01-01T00:00:00Z'"
+    # A value that exists only outside the years 1-9999 once in UTC is a ValueError naming it.
+    too_late = datetime.datetime(9999, 12, 31, 23, tzinfo=minus_five)
+    with pytest.raises(ValueError, match=r"9999-12-31T23:00:00-05:00 is outside the years 1-9999") as caught:
+        quote(too_late)
+    assert not isinstance(caught.value, OverflowError)
+    with pytest.raises(ValueError, match=r"0001-01-01T01:00:00\+05:00 .*'creationTime'"):
+        F.creation_time >= datetime.datetime(1, 1, 1, 1, tzinfo=plus_five)  # noqa: B015
+    with pytest.raises(ValueError, match=r"outside the years 1-9999 .*'executionInfo/endTime'"):
+        F.execution_info.end_time < too_late  # noqa: B015
+
+
 # -------------------------------------------------------------------------------------------- mistakes
 
 

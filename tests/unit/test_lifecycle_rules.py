@@ -155,6 +155,86 @@ def test_the_throttle_gate_holds_everyone_and_never_shortens() -> None:
     assert gate.remaining(200.0) == 0.0
 
 
+class _SlowNow(float):
+    """A clock reading whose ``now + delay`` waits for the test: it stops a hold between its read of
+    ``until`` and its write, where another thread's hold could slip in without the gate's lock."""
+
+    reached: threading.Event
+    go: threading.Event
+
+    def __add__(self, other: object) -> float:
+        self.reached.set()
+        assert self.go.wait(5)
+        return float(self) + float(other)  # type: ignore[arg-type]
+
+
+def test_the_throttle_gate_is_safe_between_threads() -> None:
+    # The sync bulk helpers share one gate between their pool threads. A short hold that read `until`
+    # before a longer one was written must not overwrite it with its own, earlier end.
+    gate = rules.ThrottleGate()
+    slow = _SlowNow(100.0)
+    slow.reached, slow.go = threading.Event(), threading.Event()
+    short = threading.Thread(target=gate.hold, args=(slow, 5.0))
+    short.start()
+    assert slow.reached.wait(5)  # the short hold is inside hold(), past its read of `until`
+    long = threading.Thread(target=gate.hold, args=(100.0, 10.0))
+    long.start()
+    long.join(0.2)  # without the lock the long hold would be written by now
+    slow.go.set()
+    short.join(5)
+    long.join(5)
+    assert not short.is_alive() and not long.is_alive()
+    assert gate.until == 110.0
+    assert gate.remaining(100.0) == 10.0
+
+
+# ------------------------------------------------------------------------------------------------ waits
+
+
+def test_a_wait_budget_bounds_each_request_by_the_time_left() -> None:
+    budget = rules.WaitBudget(started=50.0, limit=10.0)
+    assert budget.left(53.0) == 7.0
+    assert budget.request_timeout(50.0, False) == (10.0, True)
+    assert budget.request_timeout(57.5, False) == (2.5, True)
+    # The last look, at (or past) the deadline, gets a short grace rather than nothing.
+    assert budget.request_timeout(60.0, True) == (rules.LAST_LOOK_S, True)
+    assert budget.request_timeout(61.0, False) == (rules.LAST_LOOK_S, True)
+    # ... but never more than the whole wait.
+    assert rules.WaitBudget(0.0, 0.5).request_timeout(0.5, True) == (0.5, True)
+    # A shorter per-request deadline (the caller's timeout, or the client's) wins: then a timeout of the
+    # request is the request's own, not the wait's.
+    capped = rules.WaitBudget(started=0.0, limit=10.0, per_request=3.0)
+    assert capped.request_timeout(0.0, False) == (3.0, False)
+    assert capped.request_timeout(8.0, False) == (2.0, True)
+    # Without a limit the wait adds nothing: the request keeps its own deadline (or the client's).
+    unlimited = rules.WaitBudget(started=0.0, limit=None, per_request=3.0)
+    assert unlimited.left(1e9) is None
+    assert unlimited.request_timeout(1e9, True) == (None, False)
+
+
+def test_follow_up_reads_keep_pipeline_options_and_drop_the_changes_own() -> None:
+    kwargs = {
+        "headers": {"x-trace": "1"},
+        "timeout": 4,
+        "retry_total": 0,
+        "service_timeout": 20,
+        "etag": '"0x1"',
+        "match_condition": object(),
+        "if_unmodified_since": object(),
+        "force": True,
+        "client_request_id": "00000000-0000-0000-0000-000000000001",
+        "ocp_date": object(),
+        "job_delete_options": object(),
+        "raw": True,
+    }
+    assert rules.read_options(kwargs) == {
+        "headers": {"x-trace": "1"},
+        "timeout": 4,
+        "retry_total": 0,
+        "service_timeout": 20,
+    }
+
+
 # ------------------------------------------------------------------------------------------- arguments
 
 
@@ -253,6 +333,11 @@ def test_the_timeout_error_is_a_timeout_error_that_carries_the_last_look() -> No
     assert isinstance(error, TimeoutError)
     assert error.state == "active" and error.task_counts == _counts(running=2) and error.last is snapshot
     assert str(error) == "job 'job-1' did not become completed within 10 s; it was last seen 'active'"
+    # A JobState member (what a look at a real job returns) shows as its plain value.
+    member = JobSnapshot("job-1", JobState.ACTIVE, None, None, polls=1, elapsed=1.0)
+    shown = BatchWaitTimeoutError("job-1", "completed", 10, member)
+    assert str(shown) == "job 'job-1' did not become completed within 10 s; it was last seen 'active'"
+    assert shown.state is JobState.ACTIVE
     nothing = BatchWaitTimeoutError("job-1", "completed", 0.5, None)
     assert nothing.state is None and nothing.task_counts is None
     assert "nothing was seen yet" in str(nothing)

@@ -8,8 +8,9 @@ async and sync clients call these same functions; ``tests/unit/test_lifecycle_ru
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from azure.core.exceptions import HttpResponseError
@@ -21,7 +22,9 @@ from ._lro import Verdict
 
 __all__ = [
     "ALREADY",
+    "LAST_LOOK_S",
     "ThrottleGate",
+    "WaitBudget",
     "backoff_delay",
     "bulk_ids",
     "can_reach",
@@ -30,6 +33,7 @@ __all__ = [
     "judge_states",
     "limit_int",
     "optional_seconds",
+    "read_options",
     "retry_after",
     "seconds",
     "wait_states",
@@ -154,18 +158,93 @@ class ThrottleGate:
     """Holds every worker of a bulk call once one of them was throttled.
 
     Without it the other workers would keep sending at full speed into the limit that just tripped.
-    Times are the caller's clock readings; this class never reads a clock.
+    Times are the caller's clock readings; this class never reads a clock. Safe to share between the
+    threads of the sync client's bulk calls: a lock makes each hold a single read-max-write.
     """
 
     until: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
     def hold(self, now: float, delay: float) -> None:
         """Hold new requests for ``delay`` seconds from ``now`` (never shortens an existing hold)."""
-        self.until = max(self.until, now + delay)
+        with self._lock:
+            self.until = max(self.until, now + delay)
 
     def remaining(self, now: float) -> float:
         """Seconds a worker must still wait before sending."""
-        return max(0.0, self.until - now)
+        with self._lock:
+            return max(0.0, self.until - now)
+
+
+# ----------------------------------------------------------------------------------------------- waits
+
+LAST_LOOK_S = 2.0
+"""The time a wait's last look (the one taken when its ``timeout`` is up) may take, at most."""
+
+
+@dataclass(frozen=True)
+class WaitBudget:
+    """The time of one wait (``wait_for_state``, a bulk ``wait=True``) and what each request may use of it.
+
+    ``limit`` is the wait's ``timeout`` (``None``: no limit); ``per_request`` the deadline a single
+    request has anyway (the caller's per-call ``timeout``, else the client's default; ``None``: none).
+    Times are the caller's clock readings; this class never reads a clock.
+    """
+
+    started: float
+    limit: float | None
+    per_request: float | None = None
+
+    def left(self, now: float) -> float | None:
+        """Seconds left of the wait (``<= 0`` once it is up), or ``None`` without a limit."""
+        return None if self.limit is None else self.started + self.limit - now
+
+    def request_timeout(self, now: float, last_look: bool) -> tuple[float | None, bool]:
+        """The ``timeout`` to give the next request, and whether the wait's time is what bounds it.
+
+        A request gets no longer than the wait has left, nor than ``per_request``. The last look, taken
+        when the wait's time is up, gets :data:`LAST_LOOK_S` (at most the wait's whole ``limit``): so a
+        wait ends at the latest that long after its ``timeout``. ``(None, False)``: no limit to add.
+        """
+        left = self.left(now)
+        if left is None or self.limit is None:
+            return None, False
+        share = left if left > 0 and not last_look else min(LAST_LOOK_S, self.limit)
+        if self.per_request is not None and self.per_request < share:
+            return self.per_request, False
+        return share, True
+
+
+# Keywords of a bulk change that belong to the change alone: its conditions, its own options, and the
+# request-specific headers (a stale ocp-date would even make a later Shared Key request fail). The
+# follow-up reads of a bulk call (the job's state after a 409, the looks of ``wait=True``) drop them.
+_WRITE_ONLY_KEYWORDS = frozenset(
+    {
+        "etag",
+        "match_condition",
+        "if_modified_since",
+        "if_unmodified_since",
+        "force",
+        "raw",
+        "cls",
+        "client_request_id",
+        "return_client_request_id",
+        "ocp_date",
+        "job_delete_options",
+        "job_terminate_options",
+        "job_disable_options",
+        "job_enable_options",
+    }
+)
+
+
+def read_options(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """The keywords of a bulk change that its follow-up ``GET`` requests take too.
+
+    Pipeline options (``headers``, ``timeout``, ``retry_total``, ``logging_enable``, hooks, ...) and
+    ``service_timeout`` pass; the change's conditions and options do not (see ``_WRITE_ONLY_KEYWORDS``).
+    """
+    return {name: value for name, value in kwargs.items() if name not in _WRITE_ONLY_KEYWORDS}
 
 
 # ----------------------------------------------------------------------------------------- arguments

@@ -27,10 +27,21 @@ from ..exceptions import (
     BatchConflictError,
     BatchJobStateError,
     BatchResourceNotFoundError,
+    BatchTimeoutError,
     BatchWaitTimeoutError,
 )
 from ..filters import Filter
-from ..models import BulkOutcome, BulkResult, BulkStatus, DisableJobOption, JobSnapshot, JobState
+from ..models import (
+    BulkOutcome,
+    BulkResult,
+    BulkStatus,
+    CloudJob,
+    DisableJobOption,
+    JobSnapshot,
+    JobState,
+    TaskCounts,
+)
+from ..policies._deadline import AsyncDeadlinePolicy, DeadlinePolicy
 
 if TYPE_CHECKING:
     from ._jobs import JobOperations
@@ -73,7 +84,8 @@ class JobLifecycleMixin:
         :param job_id: the job's id.
         :param states: one or more :class:`~azbatch.models.JobState` values (or their strings).
         :keyword timeout: give up after this many seconds (default: no limit). It bounds the whole
-            wait and is not passed to the requests.
+            wait: each request gets no longer than the time left (a last look at the deadline gets up
+            to 2 s), and a request cut short by it ends the wait with ``BatchWaitTimeoutError``.
         :keyword polling_interval: seconds between looks at the job (default 5).
         :keyword on_progress: called with a :class:`~azbatch.models.JobSnapshot` after every look.
             An exception it raises ends the wait.
@@ -114,7 +126,8 @@ class JobLifecycleMixin:
         they can lag the tasks really added and finished by a few seconds.
 
         :param job_id: the job's id.
-        :keyword timeout: give up after this many seconds (default: no limit).
+        :keyword timeout: give up after this many seconds (default: no limit). It bounds the whole
+            wait, each request included, as in :meth:`wait_for_state`.
         :keyword polling_interval: seconds between looks (default 5).
         :keyword tasks_done: also count the job as done when its task counts show no active and no
             running task and at least ``min_tasks`` completed ones (succeeded or failed), even though the
@@ -155,35 +168,106 @@ class JobLifecycleMixin:
         on_progress: ProgressCallback | None,
         kwargs: dict[str, Any],
     ) -> JobSnapshot:
-        ops = self._ops()
-        started = self._lifecycle_clock()
+        mode = "counts" if with_counts else "job"
+        return self._poll(
+            job_id, operation, wanted, wanted, mode, judge, timeout, interval, on_progress, kwargs
+        )
+
+    def _poll(
+        self,
+        job_id: str,
+        operation: str,
+        wanted: str,
+        expected: str | None,
+        mode: str,
+        judge: Callable[[JobSnapshot], Verdict],
+        timeout: float | None,
+        interval: float,
+        on_progress: ProgressCallback | None,
+        kwargs: dict[str, Any],
+    ) -> JobSnapshot:
+        """Look at a job until ``judge`` says done (returned) or failed, or ``timeout`` runs out.
+
+        Each request of a look gets no more than the wait has left (see :class:`rules.WaitBudget`); one
+        cut short by that ends the wait with ``BatchWaitTimeoutError`` carrying the last snapshot.
+        ``wanted`` names the goal in that error, ``expected`` in ``BatchJobStateError``.
+        """
+        per_request = kwargs.get("timeout")
+        if per_request is None:
+            per_request = self._default_request_timeout()
+        budget = rules.WaitBudget(self._lifecycle_clock(), timeout, per_request)
         polls = 0
+        last: JobSnapshot | None = None
+        last_look = False
+        bound_by_wait = False  # whether the wait's time bounds the request sent last
+
+        def options() -> dict[str, Any]:
+            nonlocal bound_by_wait
+            limit, bound_by_wait = budget.request_timeout(self._lifecycle_clock(), last_look)
+            return kwargs if limit is None else {**kwargs, "timeout": limit}
+
         while True:
             polls += 1
             try:
-                job = ops.get(job_id, **kwargs)
-                counts = (ops.get_task_counts(job_id, **kwargs)).task_counts if with_counts else None
-            except BatchResourceNotFoundError:
-                raise BatchJobStateError(job_id, operation, None, wanted) from None
-            now = self._lifecycle_clock()
-            # A job without a state (never seen, but the field is optional) is judged as unknown, not gone.
-            state = job.state if job.state is not None else ""
-            snapshot = JobSnapshot(job_id, state, job, counts, polls, now - started)
+                job, state, counts = self._look(job_id, operation, wanted, mode, options)
+            except BatchTimeoutError as exc:
+                if timeout is None or not bound_by_wait:
+                    raise  # the request's own deadline, not the wait's
+                raise BatchWaitTimeoutError(job_id, wanted, timeout, last) from exc
+            snapshot = JobSnapshot(
+                job_id, state, job, counts, polls, self._lifecycle_clock() - budget.started
+            )
+            last = snapshot
             if on_progress is not None:
                 on_progress(snapshot)
             verdict = judge(snapshot)
             if verdict == "Succeeded":
                 return snapshot
             if verdict == "Failed":
-                raise BatchJobStateError(job_id, operation, str(state), wanted)
+                raise BatchJobStateError(job_id, operation, None if state is None else str(state), expected)
             pause = interval
-            if timeout is not None:
-                left = started + timeout - self._lifecycle_clock()
+            left = budget.left(self._lifecycle_clock())
+            if timeout is not None and left is not None:
                 if left <= 0:
                     raise BatchWaitTimeoutError(job_id, wanted, timeout, snapshot)
                 # Sleep no longer than the time left, then take one last look at the deadline.
+                last_look = left <= interval
                 pause = min(interval, left)
             self._lifecycle_sleep(pause)
+
+    def _look(
+        self, job_id: str, operation: str, wanted: str, mode: str, options: Callable[[], dict[str, Any]]
+    ) -> tuple[CloudJob | None, str | None, TaskCounts | None]:
+        """One look at a job: the job (``None``: gone), its state and (mode ``counts``) its task counts.
+
+        ``job`` and ``counts`` (the waits): a job that is gone fails the wait. ``change`` (a bulk change's
+        ``wait=True``): only id and state are fetched, and a job that is gone has the state ``None``.
+        ``options()`` gives the keywords of each request, its ``timeout`` bounded by the wait.
+        """
+        ops = self._ops()
+        if mode == "change":
+            try:
+                job = ops.get(job_id, **{**options(), "select": "id,state"})
+            except BatchResourceNotFoundError:
+                return None, None, None
+            return job, "" if job.state is None else str(job.state), None
+        try:
+            job = ops.get(job_id, **options())
+            counts = (
+                (ops.get_task_counts(job_id, **options())).task_counts if mode == "counts" else None
+            )
+        except BatchResourceNotFoundError:
+            raise BatchJobStateError(job_id, operation, None, wanted) from None
+        # A job without a state (never seen, but the field is optional) is judged as unknown, not gone.
+        return job, job.state if job.state is not None else "", counts
+
+    def _default_request_timeout(self) -> float | None:
+        """The client's default per-call ``timeout`` (``None``: none), so a wait never loosens it."""
+        for policy in getattr(self._ops()._pipeline, "_impl_policies", ()):
+            if isinstance(policy, (AsyncDeadlinePolicy, DeadlinePolicy)):
+                default: float | None = policy._default
+                return default
+        return None
 
     # ---------------------------------------------------------------------------------------- exists
 
@@ -236,10 +320,13 @@ class JobLifecycleMixin:
         :keyword retry_delay: seconds to wait after the first throttled try; it doubles on each further
             one (a longer ``Retry-After`` wins; at most 60 s). While one job waits, no job sends.
         :keyword wait: also wait until every job is gone (default ``False``).
-        :keyword wait_timeout: with ``wait``, the limit of each job's wait in seconds (default: none).
+        :keyword wait_timeout: with ``wait``, the limit of each job's wait in seconds (default: none);
+            each look's request gets no more than the time left of it.
         :keyword polling_interval: with ``wait``, seconds between looks at a job (default 2).
         :keyword on_progress: called with each job's :class:`~azbatch.models.BulkOutcome` as it finishes.
-        :keyword kwargs: every keyword :meth:`delete` takes, sent with each job's request.
+        :keyword kwargs: every keyword :meth:`delete` takes, sent with each job's request. The
+            pipeline options among them (``headers``, ``timeout``, ...) also go to the helper's own
+            reads (the listing, the state after a 409, the looks of ``wait``).
         :return: the per-job report.
         """
         ops = self._ops()
@@ -259,6 +346,7 @@ class JobLifecycleMixin:
             wait_timeout,
             polling_interval,
             on_progress,
+            kwargs,
         )
 
     @distributed_trace
@@ -313,6 +401,7 @@ class JobLifecycleMixin:
             wait_timeout,
             polling_interval,
             on_progress,
+            kwargs,
         )
 
     @distributed_trace
@@ -367,6 +456,7 @@ class JobLifecycleMixin:
             wait_timeout,
             polling_interval,
             on_progress,
+            kwargs,
         )
 
     @distributed_trace
@@ -418,6 +508,7 @@ class JobLifecycleMixin:
             wait_timeout,
             polling_interval,
             on_progress,
+            kwargs,
         )
 
     def _bulk(
@@ -433,6 +524,7 @@ class JobLifecycleMixin:
         wait_timeout: float | None,
         polling_interval: float,
         on_progress: OutcomeCallback | None,
+        kwargs: dict[str, Any],
     ) -> BulkResult:
         # Every argument is checked before the first request, so a mistake changes no job.
         ops = self._ops()
@@ -446,16 +538,21 @@ class JobLifecycleMixin:
         interval = rules.seconds("polling_interval", polling_interval)
         if on_progress is not None and not callable(on_progress):
             raise TypeError(f"on_progress must be callable, not {type(on_progress).__name__}")
+        rules.optional_seconds("timeout", kwargs.get("timeout"))
+        # The follow-up reads (a job's state after a 409, the looks of wait=True) take the caller's
+        # pipeline options (headers, timeout, ...) but not the change's own conditions and options.
+        reads = rules.read_options(kwargs)
         if ids is None:
             # list() checks the filter when called; a listing that fails raises before any job changed.
-            ids = [job.id for job in ops.list(filter=filter, select="id") if job.id is not None]
+            listing = ops.list(**{**reads, "filter": filter, "select": "id"})
+            ids = [job.id for job in listing if job.id is not None]
         gate = rules.ThrottleGate()
 
         def one(job_id: str) -> BulkOutcome:
-            outcome = self._change_one(operation, act, job_id, attempts, base_delay, gate)
+            outcome = self._change_one(operation, act, job_id, attempts, base_delay, gate, reads)
             if wait and outcome.status in (BulkStatus.SUCCEEDED, BulkStatus.ALREADY_IN_STATE):
                 try:
-                    self._settle(operation, job_id, interval, wait_limit)
+                    self._settle(operation, job_id, interval, wait_limit, reads)
                 except AzureError as exc:
                     return BulkOutcome(job_id, BulkStatus.FAILED, exc, outcome.attempts)
             return outcome
@@ -471,6 +568,7 @@ class JobLifecycleMixin:
         max_attempts: int,
         base_delay: float,
         gate: rules.ThrottleGate,
+        reads: dict[str, Any],
     ) -> BulkOutcome:
         attempt = 0
         while True:
@@ -488,19 +586,24 @@ class JobLifecycleMixin:
                     gate.hold(self._lifecycle_clock(), delay)
                     continue
                 if isinstance(exc, BatchConflictError) and not rules.is_throttling(exc):
-                    return self._explain_conflict(operation, job_id, exc, attempt)
+                    return self._explain_conflict(operation, job_id, exc, attempt, reads)
                 return BulkOutcome(job_id, BulkStatus.FAILED, exc, attempt)
             except AzureError as exc:  # connection failures the pipeline gave up on, and the like
                 return BulkOutcome(job_id, BulkStatus.FAILED, exc, attempt)
             return BulkOutcome(job_id, BulkStatus.SUCCEEDED, None, attempt)
 
     def _explain_conflict(
-        self, operation: str, job_id: str, error: BatchConflictError, attempts: int
+        self,
+        operation: str,
+        job_id: str,
+        error: BatchConflictError,
+        attempts: int,
+        kwargs: dict[str, Any],
     ) -> BulkOutcome:
         # The 409 codes differ by state and are partly undocumented (JOBS-API.md §3); the job's state
         # says for sure whether the change is already done or under way.
         try:
-            job = self._ops().get(job_id, select="id,state")
+            job = self._ops().get(job_id, **{**kwargs, "select": "id,state"})
         except BatchResourceNotFoundError:
             status = BulkStatus.ALREADY_IN_STATE if operation == "delete" else BulkStatus.NOT_FOUND
             return BulkOutcome(job_id, status, error, attempts)
@@ -510,32 +613,19 @@ class JobLifecycleMixin:
             return BulkOutcome(job_id, BulkStatus.ALREADY_IN_STATE, error, attempts)
         return BulkOutcome(job_id, BulkStatus.FAILED, error, attempts)
 
-    def _settle(self, operation: str, job_id: str, interval: float, timeout: float | None) -> None:
+    def _settle(
+        self, operation: str, job_id: str, interval: float, timeout: float | None, kwargs: dict[str, Any]
+    ) -> None:
         """Wait until the job has reached the final state of ``operation`` (gone, for delete)."""
         change = _lro.CHANGES[operation]
         wanted = "deleted" if change.target is None else repr(change.target)
-        started = self._lifecycle_clock()
-        polls = 0
-        while True:
-            polls += 1
-            try:
-                job = self._ops().get(job_id, select="id,state")
-                state: str | None = "" if job.state is None else str(job.state)
-            except BatchResourceNotFoundError:
-                job, state = None, None
-            verdict = change.assess(state)
-            if verdict == "Succeeded":
-                return
-            if verdict == "Failed":
-                raise BatchJobStateError(job_id, operation, state, change.target)
-            pause = interval
-            if timeout is not None:
-                left = started + timeout - self._lifecycle_clock()
-                if left <= 0:
-                    last = JobSnapshot(job_id, state, job, None, polls, self._lifecycle_clock() - started)
-                    raise BatchWaitTimeoutError(job_id, wanted, timeout, last)
-                pause = min(interval, left)
-            self._lifecycle_sleep(pause)
+
+        def judge(snapshot: JobSnapshot) -> Verdict:
+            return change.assess(snapshot.state)
+
+        self._poll(
+            job_id, operation, wanted, change.target, "change", judge, timeout, interval, None, kwargs
+        )
 
 
 def _wait_arguments(
