@@ -86,9 +86,16 @@ class JobOperations(JobLifecycleMixin):
     sent; service errors raise :class:`azbatch.exceptions.BatchServiceError` subclasses.
     """
 
-    def __init__(self, pipeline: Pipeline[HttpRequest, HttpResponse], target: rq.Target) -> None:
+    def __init__(
+        self,
+        pipeline: Pipeline[HttpRequest, HttpResponse],
+        target: rq.Target,
+        default_timeout: float | None = None,
+    ) -> None:
         self._pipeline = pipeline
         self._target = target
+        # The client-wide per-call deadline (the deadline policy applies it); waits must not loosen it.
+        self._default_timeout = default_timeout
         self._verifier = WriteVerifier(pipeline, target)
 
     # ------------------------------------------------------------------------------------ plumbing

@@ -65,13 +65,16 @@ class BatchClient:
         target = Target.create(endpoint, api_version)
         check_endpoint_security(credential, target.endpoint, kwargs)
         transport = kwargs.pop("transport", None)
+        default_timeout = kwargs.get(
+            "timeout"
+        )  # build_policies checks it and hands it to the deadline policy
         policies = build_policies(credential, ASYNC_FLAVOR, own_transport=transport is None, kwargs=kwargs)
         if transport is None:
             transport = ASYNC_FLAVOR.default_transport(kwargs)
         self._pipeline: AsyncPipeline[HttpRequest, AsyncHttpResponse] = AsyncPipeline(transport, policies)
         self._target = target
         self._endpoint = target.endpoint
-        self._jobs = JobOperations(self._pipeline, target)
+        self._jobs = JobOperations(self._pipeline, target, default_timeout)
 
     # Properties rather than plain attributes, so that help(BatchClient) lists them with their meaning.
     @property

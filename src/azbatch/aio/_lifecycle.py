@@ -40,7 +40,6 @@ from ..models import (
     JobState,
     TaskCounts,
 )
-from ..policies._deadline import AsyncDeadlinePolicy, DeadlinePolicy
 
 if TYPE_CHECKING:
     from ._jobs import JobOperations
@@ -262,11 +261,7 @@ class JobLifecycleMixin:
 
     def _default_request_timeout(self) -> float | None:
         """The client's default per-call ``timeout`` (``None``: none), so a wait never loosens it."""
-        for policy in getattr(self._ops()._pipeline, "_impl_policies", ()):
-            if isinstance(policy, (AsyncDeadlinePolicy, DeadlinePolicy)):
-                default: float | None = policy._default
-                return default
-        return None
+        return self._ops()._default_timeout
 
     # ---------------------------------------------------------------------------------------- exists
 
