@@ -72,7 +72,6 @@ LOGGED_HEADERS = frozenset(
         "ETag",
         "Last-Modified",
         "DataServiceId",
-        "Location",
         "If-Match",
         "If-None-Match",
         "If-Modified-Since",
@@ -155,6 +154,9 @@ def logging_policy(**kwargs: Any) -> HttpLoggingPolicy:
     """azure-core's INFO-level request logging, allowed to show the Batch headers and query names."""
     policy = HttpLoggingPolicy(**kwargs)
     policy.allowed_header_names.update(LOGGED_HEADERS)
+    # A challenge can carry a token, a redirect a SAS URL: azure-core allows both names by default.
+    for name in ("WWW-Authenticate", "Location"):
+        policy.allowed_header_names.discard(name)
     policy.allowed_query_params.update(LOGGED_QUERY)
     return policy
 

@@ -11,6 +11,7 @@ Masking is by shape, not by knowing every secret: what follows a credential-look
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -19,6 +20,7 @@ __all__ = [
     "MASK",
     "excerpt",
     "is_secret_name",
+    "mask_exception",
     "mask_headers",
     "mask_text",
     "mask_url_query",
@@ -162,3 +164,19 @@ _SECRET_NAME = re.compile(r"(?i)password|passwd|secret|token|key|sas|signature|c
 def is_secret_name(name: object) -> bool:
     """Whether a name/value pair's name (``DB_PASSWORD``, ``api_token``) says its value is a secret."""
     return isinstance(name, str) and bool(_SECRET_NAME.search(name))
+
+
+def mask_exception(error: BaseException) -> None:
+    """Mask, in place, the text an exception shows (``str()``, azure-core's ``message`` and ``exc_msg``).
+
+    Transports put the request URL into their messages (aiohttp: ``url='...?sig=...'``); a SAS there
+    must not reach the caller's logs through ``str(error)``.
+    """
+    if error.args and isinstance(error.args[0], str):
+        error.args = (mask_text(error.args[0]), *error.args[1:])
+    for name in ("message", "exc_msg"):
+        value = getattr(error, name, None)
+        if isinstance(value, str):
+            # A read-only property on some exception type stays as it is: str() is masked anyway.
+            with contextlib.suppress(AttributeError):
+                setattr(error, name, mask_text(value))

@@ -254,3 +254,16 @@ async def test_emulator_without_auth_accepts_an_unsigned_client(batch_emulator: 
     async with new_client(batch_emulator, AzureNamedKeyCredential("nobody", generate_key())) as client:
         await exercise(client)
     assert batch_emulator.request_log.count(status=403) == 0
+
+
+async def test_the_emulators_token_credential_fails_with_a_typed_error() -> None:
+    from azure.core.exceptions import ClientAuthenticationError
+
+    from azbatch.aio import BatchClient as AsyncBatchClient
+    from azbatch.emulator import BatchEmulator
+
+    async with BatchEmulator() as emu:
+        emu.faults.add("internal_error", operation="ManagedIdentity_GetToken", times=10)
+        async with emu.token_credential() as credential, AsyncBatchClient(emu.endpoint, credential) as client:
+            with pytest.raises(ClientAuthenticationError, match="no token from the emulator"):
+                await client.jobs.exists("job-1", timeout=5)

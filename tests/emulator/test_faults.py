@@ -7,6 +7,7 @@ import contextlib
 
 import aiohttp
 import pytest
+from azure.core.exceptions import ClientAuthenticationError
 from azure.core.pipeline import AsyncPipeline
 from azure.core.pipeline.policies import AsyncRetryPolicy
 from azure.core.pipeline.transport import AioHttpTransport
@@ -120,7 +121,7 @@ async def test_rules_without_a_path_spare_the_token_route(emu: BatchEmulator) ->
 async def test_the_token_route_can_be_faulted_by_name(emu: BatchEmulator) -> None:
     emu.faults.server_busy(operation="ManagedIdentity_GetToken")
     async with emu.token_credential() as credential:
-        with pytest.raises(RuntimeError, match="503"):
+        with pytest.raises(ClientAuthenticationError, match="503"):
             await credential.get_token("https://batch.core.windows.net//.default")
         assert (await credential.get_token("https://batch.core.windows.net//.default")).token
 

@@ -261,8 +261,11 @@ def within_call_window(
     monotonic seconds since the call's first attempt began, so the call started no earlier than
     ``service_now - elapsed_s``. ``Date`` is truncated to the second, hence one more second at the end.
     """
-    start = service_now - datetime.timedelta(seconds=max(elapsed_s, 0.0) + slack_s)
-    end = service_now + datetime.timedelta(seconds=1.0 + slack_s)
+    try:
+        start = service_now - datetime.timedelta(seconds=max(elapsed_s, 0.0) + slack_s)
+        end = service_now + datetime.timedelta(seconds=1.0 + slack_s)
+    except OverflowError:  # a Date at the edge of the calendar (year 1 or 9999) is no clock to trust
+        return False
     return start <= stamp <= end
 
 

@@ -72,7 +72,7 @@ def decode_token(token: object, operation: str) -> str:
     try:
         payload = json.loads(base64.urlsafe_b64decode(text[len(_TOKEN_PREFIX) :].encode("ascii")))
         token_operation, job_id = payload["operation"], payload["jobId"]
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):  # RecursionError: absurdly nested JSON
         raise ValueError("continuation_token is damaged") from None
     if token_operation != operation:
         raise ValueError(f"continuation_token belongs to a {token_operation} poller, not {operation}")

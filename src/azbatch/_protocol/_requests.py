@@ -222,6 +222,9 @@ class Conditions:
     ) -> Conditions:
         """Validate the condition keywords; ``etag`` needs a ``match_condition`` that uses it."""
         check.optional_str("etag", etag)
+        if etag is not None and (not etag.isprintable() or not etag.isascii()):
+            # It goes into an If-Match header: a line break there would end the header early.
+            raise ValueError("etag must be printable ASCII (no line breaks or control characters)")
         if match_condition is not None and not isinstance(match_condition, MatchConditions):
             raise TypeError(
                 f"match_condition must be an azure.core.MatchConditions, not {type(match_condition).__name__}"

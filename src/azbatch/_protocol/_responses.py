@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
@@ -140,6 +141,14 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+def _finite_float(text: str) -> float:
+    # 1e400 is valid JSON but no float: read as inf it could never be sent back as it came.
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"the number {text[:40]} is beyond the range of a double")
+    return value
+
+
 def _body(response: ResponseLike) -> bytes:
     try:
         return response.content
@@ -159,7 +168,7 @@ def json_object(response: ResponseLike) -> dict[str, Any]:
     body = _body(response)
     try:
         # NaN and Infinity are Python extensions to JSON; the service never sends them.
-        data = json.loads(body, parse_constant=_refuse_constant)
+        data = json.loads(body, parse_constant=_refuse_constant, parse_float=_finite_float)
     except (ValueError, RecursionError) as exc:
         # RecursionError: a body nested deeper than the parser can follow is not a job either.
         raise BatchDecodeError(

@@ -28,7 +28,7 @@ from .._protocol import _requests as rq
 from .._protocol import _responses as rs
 from .._protocol import _validation as check
 from .._typing import ResultHook
-from ..exceptions import BatchServiceError, BatchTimeoutError
+from ..exceptions import BatchDecodeError, BatchServiceError, BatchTimeoutError
 from ..filters import Filter
 from ..models import (
     CloudJob,
@@ -181,11 +181,24 @@ class JobOperations(JobLifecycleMixin):
         # A bad deadline is the caller's error now, not at the first page.
         check.optional_seconds("timeout", kwargs.get("timeout"), positive=True)
 
+        # Links the service itself sent: one that cannot be followed (another origin, relative) is then a
+        # malformed answer (BatchDecodeError), not a bad continuation_token of the caller's (ValueError).
+        served_links: set[str] = set()
+
         async def get_next(continuation_token: str | None) -> AsyncHttpResponse:
             if continuation_token is None:
                 request = first_request()
             else:
-                request = rq.build_next_page_request(self._target, continuation_token, options)
+                try:
+                    request = rq.build_next_page_request(self._target, continuation_token, options)
+                except ValueError as exc:
+                    if continuation_token not in served_links:
+                        raise
+                    raise BatchDecodeError(
+                        "the service's odata.nextLink does not point at the client's endpoint; "
+                        "it is not followed",
+                        error=exc,
+                    ) from exc
             pipeline_response = await self._pipeline.run(request, **kwargs)
             response: AsyncHttpResponse = pipeline_response.http_response
             # Raise a failed page here, not in extract_data: azure-core's pager then records on the
@@ -195,6 +208,8 @@ class JobOperations(JobLifecycleMixin):
 
         async def extract_data(response: AsyncHttpResponse) -> tuple[str | None, AsyncIterator[ItemT]]:
             next_link, items = parse(response)
+            if next_link is not None:
+                served_links.add(next_link)
             return next_link, AsyncList(items)
 
         return LoopSafeItemPaged(get_next, extract_data)

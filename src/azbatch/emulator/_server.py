@@ -14,6 +14,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 from azure.core.credentials import AccessToken, AzureNamedKeyCredential
+from azure.core.exceptions import ClientAuthenticationError
 
 from ..policies._same_loop import register_loop_server, unregister_loop_server
 from ._app import RequestLog, create_app
@@ -71,13 +72,19 @@ class EmulatorTokenCredential:
         if self._session is None:
             self._session = aiohttp.ClientSession()
         params = {"api-version": IDENTITY_API_VERSION, "resource": resource}
-        async with self._session.get(
-            self._endpoint, params=params, headers={"X-IDENTITY-HEADER": self._header}
-        ) as response:
-            data = await response.json(content_type=None)
-            if response.status != 200:
-                raise RuntimeError(f"emulator token endpoint answered {response.status}: {data}")
-        token = AccessToken(str(data["access_token"]), int(data["expires_on"]))
+        try:
+            async with self._session.get(
+                self._endpoint, params=params, headers={"X-IDENTITY-HEADER": self._header}
+            ) as response:
+                data = await response.json(content_type=None)
+                status = response.status
+            if status != 200:
+                raise ValueError(f"the emulator's token endpoint answered {status}")
+            token = AccessToken(str(data["access_token"]), int(data["expires_on"]))
+        except (aiohttp.ClientError, ValueError, KeyError, TypeError) as exc:
+            # What azure-identity's credentials raise when no token can be had: the client's callers
+            # then meet the same typed error with the emulator as with Entra ID.
+            raise ClientAuthenticationError(f"no token from the emulator: {exc}") from exc
         self._cache[resource] = token
         return token
 

@@ -262,9 +262,9 @@ class Model:
                 text = _safe_repr(value)
             parts.append(f"{attr}={text}")
         # OData annotations (odata.metadata) come with every answer: listing them would only be noise.
-        extra = [key for key in self.additional_properties if not key.startswith("odata.")]
+        extra = [key for key in self.additional_properties if not str(key).startswith("odata.")]
         if extra:
-            parts.append(f"additional_properties={_safe_repr(sorted(extra))}")
+            parts.append(f"additional_properties={_safe_repr(sorted(extra, key=str))}")
         return f"{type(self).__name__}({', '.join(parts)})"
 
 

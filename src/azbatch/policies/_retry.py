@@ -126,6 +126,17 @@ class BatchRetryRules(RetryPolicyBase):
             return float(min(retry_after, settings["max_backoff"]))
         return float(self.get_backoff_time(settings))
 
+    def get_retry_after(self, response: PipelineResponse[Any, Any]) -> float | None:
+        """The service's retry hint in seconds; ``None`` when absent or malformed.
+
+        azure-core's parser raises a bare ``ValueError`` for a header like ``Retry-After: 0x10``; a bad
+        hint must not fail the call, so it is ignored and the backoff applies instead.
+        """
+        try:
+            return super().get_retry_after(response)
+        except (ValueError, TypeError, OverflowError):
+            return None
+
     def _start_log(self, request: PipelineRequest[Any]) -> None:
         # The operation may hand in its own log (as the azbatch_attempts option) to read it even when
         # the call ends in an exception; the option must not reach the transport either way.
