@@ -202,8 +202,8 @@ async def test_a_first_attempt_conflict_is_not_second_guessed(emulator: BatchEmu
     async with client_for(emulator) as client:
         with pytest.raises(BatchResourceExistsError):
             await client.jobs.add(new_job(job_id))
-        # A refusal (503) before processing does not make the conflict ours either.
-        emulator.faults.server_busy(operation="add", times=1, retry_after=0)
+        # A throttling refusal (429) before processing does not make the conflict ours either.
+        emulator.faults.throttle(operation="add", times=1, retry_after=0)
         with pytest.raises(BatchResourceExistsError):
             await client.jobs.add(new_job(job_id))
     assert emulator.request_log.count(operation="get") == 0
@@ -605,3 +605,18 @@ async def test_a_verifying_get_with_a_hostile_answer_leaves_the_original_error(
         with pytest.raises(BatchResourceExistsError) as caught:
             await client.jobs.add({"id": "j1", "poolInfo": {"poolId": POOL}})
     assert caught.value.code == "JobExists"
+
+
+@pytest.mark.batch_emulator(transition_ms=60_000)
+async def test_a_write_applied_then_answered_503_is_reported_done(emulator: BatchEmulator) -> None:
+    """A gateway can answer 503 after the service did the work: the retry's conflict is checked."""
+    job_id = new_id()
+    async with client_for(emulator) as client:
+        emulator.faults.add("busy", operation="add", times=1, after_commit=True, retry_after_ms=1)
+        await client.jobs.add(new_job(job_id))
+        emulator.faults.add("busy", operation="terminate", times=1, after_commit=True, retry_after_ms=1)
+        result = await client.jobs.terminate(job_id)
+        job = await client.jobs.get(job_id)
+    assert job.state == "terminating"
+    assert result.etag == job.etag
+    assert emulator.store.job_ids() == [job_id]

@@ -68,7 +68,7 @@ def test_a_request_error_counts_as_not_sent_only_with_a_connect_phase_cause() ->
 
 def test_outcomes_of_statuses_and_errors() -> None:
     assert idem.outcome_of_status(429) is idem.Outcome.REFUSED
-    assert idem.outcome_of_status(503) is idem.Outcome.REFUSED
+    assert idem.outcome_of_status(503) is idem.Outcome.BUSY
     for status in (408, 500, 502, 504):
         assert idem.outcome_of_status(status) is idem.Outcome.UNKNOWN
     refused = ServiceRequestError("no connection", error=ConnectionRefusedError(111, "refused"))
@@ -306,7 +306,8 @@ def test_transient_statuses_are_retried_for_a_named_post(status: int) -> None:
     transport = ScriptedTransport(status, 202)
     response = run(transport, batch_operation="terminate")
     assert response.http_response.status_code == 202
-    assert attempt_log(response).maybe_applied is (status not in (429, 503))
+    # Only a throttling 429 is sure not to have been applied; a 503 may come from a gateway after the work.
+    assert attempt_log(response).maybe_applied is (status != 429)
 
 
 @pytest.mark.parametrize("status", [400, 404, 409, 412])

@@ -4,13 +4,15 @@ Pure rules shared by the retry policy (``azbatch.policies._retry``) and the writ
 clients (``aio/_safe_writes.py`` and its generated sync twin). Nothing here sends a request or reads a
 clock: times come in as arguments.
 
-Three outcomes of a failed attempt matter:
+Four outcomes of a failed attempt matter:
 
 * ``NOT_SENT`` -- the connection failed before the request went out; the service never saw it.
-* ``REFUSED`` -- 429 or 503: the service turned the request away before processing it.
+* ``REFUSED`` -- 429: the service throttled the request before processing it.
+* ``BUSY`` -- 503: normally a refusal too, but a gateway can answer 503 after the service behind it did
+  the work, so it is retried like a refusal and remembered like an ``UNKNOWN``.
 * ``UNKNOWN`` -- the request may have been applied (a 500, a timeout, a connection lost after sending).
 
-Every job operation is retried on all three; an ``UNKNOWN`` attempt is remembered so that a later
+Every job operation is retried on all four; an attempt that may have been applied is remembered so that a later
 conflict (``JobExists`` on add, ``JobBeingDeleted`` on delete, 412 on a conditional write, ...) can be
 checked against the job instead of being reported as a failure of a write that took effect.
 """
@@ -69,12 +71,15 @@ class Outcome(enum.Enum):
 
     NOT_SENT = "not-sent"
     REFUSED = "refused"
+    BUSY = "busy"
     UNKNOWN = "unknown"
 
 
 def outcome_of_status(status: int) -> Outcome:
-    """429 and 503 are refusals before any work; any other failure status may follow applied work."""
-    return Outcome.REFUSED if status in (429, 503) else Outcome.UNKNOWN
+    """429 is a refusal before any work, 503 usually is; any other failure status may follow applied work."""
+    if status == 429:
+        return Outcome.REFUSED
+    return Outcome.BUSY if status == 503 else Outcome.UNKNOWN
 
 
 # Transport exceptions, by class name (this module imports no transport), that can only happen before a
@@ -235,7 +240,7 @@ class AttemptLog:
     def note(self, outcome: Outcome) -> None:
         """Record the outcome of a failed attempt."""
         self.outcomes.append(outcome)
-        if outcome is Outcome.UNKNOWN:
+        if outcome in (Outcome.UNKNOWN, Outcome.BUSY):
             self.maybe_applied = True
 
 
