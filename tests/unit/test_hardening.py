@@ -98,3 +98,23 @@ def test_a_number_beyond_a_double_is_a_decode_error_not_infinity() -> None:
     response._content = b'{"id": "j", "stats": {"readIOGiB": 1e400}}'
     with pytest.raises(BatchDecodeError, match="not valid JSON"):
         rs.parse_get_response(response)
+
+
+@pytest.mark.parametrize(
+    "repeat",
+    [
+        "https://a/jobs?$skiptoken=same&api-version=2",  # only the api-version differs (the client sets its own)
+        "HTTPS://A/jobs?$skiptoken=same",  # scheme and host case
+        "https://a/jobs?%24skiptoken=same",  # percent-encoding
+        "https://a/jobs?api-version=9&$skiptoken=same",  # parameter order
+    ],
+)
+def test_a_next_link_spelled_differently_is_still_the_same_page(repeat: str) -> None:
+    from azbatch._protocol._paging import LinkTracker
+    from azbatch.exceptions import BatchPagingError
+
+    tracker = LinkTracker()
+    tracker.record(tracker.check("https://a/jobs?$skiptoken=same&api-version=1"))
+    with pytest.raises(BatchPagingError):
+        tracker.check(repeat)
+    tracker.check("https://a/jobs?$skiptoken=other")  # a different page is fine

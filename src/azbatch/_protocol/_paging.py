@@ -12,6 +12,7 @@ remembered link and still finds every cycle (at most a few cycle lengths after i
 from __future__ import annotations
 
 import hashlib
+from urllib.parse import unquote, urlsplit
 
 from ..exceptions import BatchPagingError
 
@@ -21,9 +22,25 @@ EXACT_LIMIT = 100_000
 """Links remembered exactly (about 10 MB at most) before the tracker falls back to Brent's method."""
 
 
+def _canonical(link: str) -> str:
+    """The request a link leads to, written one way: links that differ only in how they are spelled
+    (scheme or host case, percent-encoding, parameter order, the api-version the client replaces
+    anyway) lead to the same page, and must count as the same link."""
+    try:
+        parts = urlsplit(link)
+    except ValueError:
+        return link
+    pairs = sorted(
+        (unquote(name).lower(), unquote(value))
+        for name, _, value in (item.partition("=") for item in parts.query.split("&") if item)
+        if unquote(name).lower() != "api-version"
+    )
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{unquote(parts.path)}?{pairs!r}"
+
+
 def _digest(link: str) -> int:
     # A digest, not the link: next links carry long skip tokens. 128 bits make a false alarm negligible.
-    data = link.encode("utf-8", "surrogatepass")
+    data = _canonical(link).encode("utf-8", "surrogatepass")
     return int.from_bytes(hashlib.blake2b(data, digest_size=16).digest(), "big")
 
 
