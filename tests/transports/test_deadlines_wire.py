@@ -1,8 +1,9 @@
 """Per-call deadlines on a real loopback socket, for every transport the package supports.
 
 A raw socket server (its own threads, so the sync clients can use it) misbehaves on purpose according to
-the job id asked for: it stalls before the headers, stalls in the middle of the body, trickles the body a
-byte at a time, or answers 503 with ``Retry-After: 86400``. Every misbehaviour would keep a client busy
+the job id asked for: it stalls before the headers, trickles the status line and headers a byte at a
+time, stalls in the middle of the body, trickles the body a byte at a time, or answers 503 with
+``Retry-After: 86400``. Every misbehaviour would keep a client busy
 for seconds (the server gives up after ``SERVER_WAIT`` s) or a day; with ``timeout=0.3`` the call must
 raise :class:`BatchTimeoutError` instead. No test measures wall time: each checks what the server saw --
 that the client closed the connection before the server's ``SERVER_WAIT`` mark, or that only one request
@@ -40,6 +41,7 @@ SERVER_WAIT = 5.0
 TIMEOUT = 0.3
 TRICKLE_LENGTH = 200  # declared body size; at one byte per TRICKLE_PERIOD the whole body takes 10 s
 TRICKLE_PERIOD = 0.05
+LATE = 1.0  # "late-ok" answers after this long: after a TIMEOUT deadline that started with it
 OUTCOME_WAIT = 10.0  # bounded wait for the server thread to report what it saw
 
 CREDENTIAL = AzureNamedKeyCredential("account", "a2V5")
@@ -65,6 +67,7 @@ class MisbehavingServer:
         self.url = f"{scheme}://127.0.0.1:{self._listener.getsockname()[1]}"
         self.seen: queue.Queue[Seen] = queue.Queue()
         self.requests: list[str] = []
+        self.connections = 0  # accepted so far
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._accepter = threading.Thread(target=self._accept, name="misbehaving-server", daemon=True)
@@ -90,6 +93,7 @@ class MisbehavingServer:
                 continue
             except OSError:
                 return
+            self.connections += 1
             thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
             self._threads.append(thread)
             thread.start()
@@ -131,6 +135,24 @@ class MisbehavingServer:
 
     def _stall_headers(self, conn: socket.socket) -> Seen:
         return Seen("stall-headers", "closed" if _wait_for_hangup(conn, SERVER_WAIT) else "gave up")
+
+    def _late_ok(self, conn: socket.socket) -> None:
+        """Answer, in full, only after LATE seconds: well after a TIMEOUT deadline set at the same time."""
+        time.sleep(LATE)
+        body = json.dumps({"id": "late-ok", "state": "active"}).encode()
+        conn.sendall(_head(200, "OK", len(body)) + body)
+
+    def _trickle_head(self, conn: socket.socket) -> Seen:
+        """The status line and headers a byte at a time: no read ever waits long, the head never ends."""
+        head = b"HTTP/1.1 200 OK\r\nX-Pad: " + b"a" * TRICKLE_LENGTH + b"\r\nContent-Length: 2\r\n\r\n"
+        for sent, byte in enumerate(head):
+            if _wait_for_hangup(conn, TRICKLE_PERIOD):
+                return Seen("trickle-head", "closed", sent)
+            try:
+                conn.sendall(bytes([byte]))
+            except OSError:
+                return Seen("trickle-head", "closed", sent)
+        return Seen("trickle-head", "gave up", len(head))
 
     def _stall_body(self, conn: socket.socket) -> Seen:
         conn.sendall(_head(200, "OK", 100) + b'{"id": "stall-body", ')
@@ -280,7 +302,12 @@ def _record_sleeps(client: Any, sleeps: list[float], is_async: bool) -> None:
         transport.sleep = sleep
 
 
-HANGUPS = ("stall-headers", "stall-body", "trickle")  # the scenarios where the server waits for the client
+HANGUPS = (
+    "stall-headers",
+    "trickle-head",
+    "stall-body",
+    "trickle",
+)  # the scenarios where the server waits for the client
 
 
 def get_job(
@@ -372,6 +399,79 @@ def test_a_trickled_body_ends_at_the_deadline(kind: str, server: MisbehavingServ
 
 
 @pytest.mark.parametrize("kind", TRANSPORTS)
+def test_a_trickled_status_line_and_headers_end_at_the_deadline(kind: str, server: MisbehavingServer) -> None:
+    """No response exists yet to find the socket through: the sync client must find it from the send on."""
+    error = _expect_timeout(get_job(kind, server, "trickle-head", timeout=TIMEOUT))
+    seen = server.next_seen()
+    assert (seen.scenario, seen.outcome) == ("trickle-head", "closed")
+    assert error.attempts == 1
+    assert error.response is None
+
+
+SYNC_TRANSPORTS = ["requests", "httpx"]
+
+
+@pytest.mark.parametrize("kind", SYNC_TRANSPORTS)
+def test_a_trickled_head_on_a_kept_alive_connection_ends_at_the_deadline(
+    kind: str, server: MisbehavingServer
+) -> None:
+    """The connection was made, and pooled, by an earlier call: it is found again when it is reused."""
+    with azbatch.BatchClient(server.url, CREDENTIAL, **_client_kwargs(kind)) as client:
+        assert client.jobs.get("ok", timeout=30).id == "ok"
+        connections = server.connections
+        with pytest.raises(BatchTimeoutError) as caught:
+            client.jobs.get("trickle-head", timeout=TIMEOUT)
+        assert server.connections == connections  # the same connection carried both calls
+    _expect_timeout(caught.value)
+    seen = server.next_seen()
+    assert (seen.scenario, seen.outcome) == ("trickle-head", "closed")
+
+
+@pytest.mark.parametrize("kind", SYNC_TRANSPORTS)
+def test_cutting_a_call_short_leaves_other_threads_calls_alone(kind: str, server: MisbehavingServer) -> None:
+    """The sync client is shared by threads, over one connection pool: only the late call's socket is shut.
+
+    While one call's head trickles past its deadline, another thread's call is in flight across that
+    deadline (the server answers it after LATE s) and a third thread keeps sending quick calls over
+    kept-alive connections, which pass through the pool the late call's connection came from.
+    """
+    results: dict[str, object] = {}
+    stop = threading.Event()
+    with azbatch.BatchClient(server.url, CREDENTIAL, **_client_kwargs(kind)) as client:
+        assert client.jobs.get("ok", timeout=30).id == "ok"  # a pooled connection for the threads to share
+
+        def late() -> None:
+            try:
+                results["late"] = client.jobs.get("late-ok", timeout=30).id
+            except Exception as error:
+                results["late"] = error
+
+        def busy() -> None:
+            count = 0
+            try:
+                while not stop.is_set():
+                    assert client.jobs.get("ok", timeout=30).id == "ok"
+                    count += 1
+                results["busy"] = count
+            except Exception as error:
+                results["busy"] = error
+
+        threads = [threading.Thread(target=late), threading.Thread(target=busy)]
+        for thread in threads:
+            thread.start()
+        with pytest.raises(BatchTimeoutError) as caught:
+            client.jobs.get("trickle-head", timeout=TIMEOUT)
+        seen = server.next_seen()
+        stop.set()
+        for thread in threads:
+            thread.join(OUTCOME_WAIT)
+    _expect_timeout(caught.value)
+    assert (seen.scenario, seen.outcome) == ("trickle-head", "closed")
+    assert results["late"] == "late-ok"
+    assert isinstance(results["busy"], int) and results["busy"] > 0, results["busy"]
+
+
+@pytest.mark.parametrize("kind", TRANSPORTS)
 def test_retry_after_longer_than_the_time_left_fails_at_once(kind: str, server: MisbehavingServer) -> None:
     before = len(server.requests)
     sleeps: list[float] = []
@@ -439,3 +539,15 @@ def test_calls_over_tls_that_finish_in_time_are_unaffected(
     before = len(tls_server.requests)
     assert get_job(kind, tls_server, "ok", times=3, ca_file=certificate[0], timeout=30) is None
     assert tls_server.requests[before:] == ["ok"] * 3
+
+
+@pytest.mark.parametrize("kind", TRANSPORTS)
+def test_a_trickled_head_over_tls_ends_at_the_deadline(
+    kind: str, tls_server: MisbehavingServer, certificate: tuple[Path, Path]
+) -> None:
+    error = _expect_timeout(
+        get_job(kind, tls_server, "trickle-head", ca_file=certificate[0], timeout=TIMEOUT)
+    )
+    seen = tls_server.next_seen()
+    assert (seen.scenario, seen.outcome) == ("trickle-head", "closed")
+    assert error.attempts == 1

@@ -12,12 +12,14 @@ How a wait in progress is cut short differs:
 * async: the outer policy runs the rest of the pipeline under an asyncio timeout, so cancellation stops
   a connect, a read, a token request or a sleep at the deadline, for any transport;
 * sync: nothing can be cancelled, so each attempt gets ``connection_timeout``/``read_timeout`` no longer
-  than the time left (a stall ends at the deadline), and the body is read under a watchdog thread that
-  shuts the connection's socket down at the deadline. A read timeout alone cannot stop a body that
-  trickles in a byte at a time (every read succeeds), and reading chunk by chunk with a clock check
-  between chunks does not help either: urllib3 fills each chunk from many socket reads. Shutting the
-  socket down is the one thing that ends a blocked ``recv`` from another thread, for requests/urllib3
-  and httpx alike.
+  than the time left (a stall ends at the deadline), and the whole attempt -- sending, the status line
+  and headers, the body -- runs under a watchdog thread that shuts the attempt's socket down at the
+  deadline. A read timeout alone cannot stop a head or body that trickles in a byte at a time (every
+  read succeeds), and reading chunk by chunk with a clock check between chunks does not help either:
+  urllib3 fills each chunk from many socket reads. Shutting the socket down is the one thing that ends
+  a blocked ``recv`` from another thread, for requests/urllib3 and httpx alike. Hooks on the
+  transports' connection pools tell the watchdog which socket an attempt is using from the moment it
+  has one (see "the socket an attempt is using" below).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from typing import Any, TypeVar
 from azure.core.exceptions import AzureError, ServiceRequestError, ServiceResponseError
 from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import AsyncHTTPPolicy, HTTPPolicy
+from azure.core.pipeline.transport import RequestsTransport
 
 from .._protocol import _validation as check
 from .._protocol._idempotency import ATTEMPTS_KEY, AttemptLog
@@ -287,13 +290,18 @@ _TIMEOUT_OPTIONS = ("connection_timeout", "read_timeout")
 class DeadlineAttemptPolicy(HTTPPolicy[Any, Any]):
     """Innermost sync policy: one attempt, with its waits bounded by the time left.
 
-    Connect and read timeouts are lowered to the time left; the body is read here (the transport is
-    asked to stream) under a watchdog that shuts the socket down at the deadline. A caller that asked
-    for ``stream=True`` reads the body itself, after the call: the deadline then ends with the headers.
+    Connect and read timeouts are lowered to the time left, and the whole attempt -- sending, waiting for
+    the status line and headers, reading the body (the transport is asked to stream; the body is read
+    here) -- runs under a watchdog that shuts the attempt's socket down at the deadline. A caller that
+    asked for ``stream=True`` reads the body itself, after the call: the deadline then ends with the
+    headers.
     """
 
     def send(self, request: PipelineRequest[Any]) -> PipelineResponse[Any, Any]:
         """Send one attempt unless the call's deadline has passed."""
+        # Hooked on every call, deadline or not: a connection a call without a deadline opens may be
+        # reused by one with a deadline, and must be findable then.
+        _track(request.context.transport)
         state = _state(request)
         if state is None:
             return self.next.send(request)
@@ -309,25 +317,48 @@ class DeadlineAttemptPolicy(HTTPPolicy[Any, Any]):
                 options[name] = _capped(saved.get(name, default), left)
         options["stream"] = True
         state.attempts += 1
+        attempt = _Attempt()
+        # Watched from before the request is sent: a server that trickles the status line and headers
+        # must be cut short as surely as one that trickles the body.
+        watch = _WATCHDOG.watch(state.at, attempt.abort)
+        previous = getattr(_CURRENT, "attempt", None)  # a transport may run a nested pipeline: restore it
+        _CURRENT.attempt = attempt
         try:
-            response = self.next.send(request)
-        except (ServiceRequestError, ServiceResponseError) as error:
-            state.last_error = error
-            if state.expired():
-                raise state.fail() from error
-            raise
+            try:
+                response = self.next.send(request)
+            except Exception as error:
+                if isinstance(error, AzureError):
+                    state.last_error = error
+                if attempt.aborted or (
+                    isinstance(error, (ServiceRequestError, ServiceResponseError)) and state.expired()
+                ):
+                    raise state.fail() from error
+                raise
+            finally:
+                # Policies above this one read these options again (logging looks at "stream"); they
+                # must see what the caller asked for.
+                for name in (*_TIMEOUT_OPTIONS, "stream"):
+                    if name in saved:
+                        options[name] = saved[name]
+                    else:
+                        options.pop(name, None)
+            http_response = response.http_response
+            state.last_response = http_response
+            if not caller_streams:
+                attempt.http_response = http_response
+                try:
+                    http_response.read()
+                except Exception as error:
+                    http_response.close()
+                    if attempt.aborted or state.expired():
+                        raise state.fail() from error
+                    raise
+                http_response.close()
+            return response
         finally:
-            # Policies above this one read these options again (logging looks at "stream"); they must
-            # see what the caller asked for.
-            for name in (*_TIMEOUT_OPTIONS, "stream"):
-                if name in saved:
-                    options[name] = saved[name]
-                else:
-                    options.pop(name, None)
-        state.last_response = response.http_response
-        if not caller_streams:
-            _read_before(response.http_response, state)
-        return response
+            _CURRENT.attempt = previous
+            watch.cancel()
+            attempt.finish()
 
 
 def _transport_timeouts(transport: Any) -> tuple[Any, Any]:
@@ -351,19 +382,309 @@ def _capped(value: Any, left: float) -> Any:
     return min(float(value), left)
 
 
-def _read_before(http_response: Any, state: _Deadline) -> None:
-    """Read and release the body, shutting the connection down if the deadline comes first."""
-    watch = _WATCHDOG.watch(state.at, lambda: _abort(http_response))
+# --------------------------------------------------------------------- the socket an attempt is using
+#
+# A sync read cannot be cancelled; shutting its socket down from another thread is the one thing that
+# ends it (the blocked recv returns end-of-stream). The watchdog therefore has to know which socket an
+# attempt is reading from, from the moment the request goes out: while the status line and headers
+# arrive, no response object exists yet to find it through. The transports do not say, so small hooks
+# are put on the objects that hand connections out; each hook asks the calling thread which attempt it
+# is running (``_CURRENT``, set by DeadlineAttemptPolicy around the attempt) and does nothing for a
+# thread that is running none. The client's connection pool is shared by every thread using the
+# client: a connection belongs to an attempt only while that attempt's thread has it, and the hooks
+# hand it back (under the attempt's lock, which the watchdog holds while it shuts a socket down) before
+# another thread can get it, so the watchdog never touches a connection another call is using.
+#
+# * requests -> urllib3: each HTTPAdapter of the transport's session gets instance wrappers of
+#   ``get_connection_with_tls_context``/``get_connection`` (which return the host's urllib3 pool), and
+#   each pool they return gets instance wrappers of ``_get_conn`` (a connection is checked out: the
+#   calling thread's attempt claims it) and ``_put_conn`` (it goes back: its attempt lets go first).
+#   urllib3 calls both on ``self`` (``urlopen``, and ``HTTPResponse.release_conn`` once the body is
+#   in), so instance attributes are seen. The connection's ``sock`` is read when the watchdog fires,
+#   so a connection made (or made again) during the attempt is covered too. These names are private
+#   to urllib3 but have been stable since urllib3 1.x; if one is missing nothing is hooked and the
+#   attempt falls back to the response's socket (the body only).
+# * httpx -> httpcore: the network backend of the client's connection pools (``HTTPTransport._pool``
+#   and the proxies' in ``Client._mounts``) is wrapped, so every connection made from then on reads
+#   and writes through a ``_TrackedStream``, which tells the calling thread's attempt that it is using
+#   this socket. httpcore gives an HTTP/1.1 connection to one request at a time, so when another
+#   thread starts using a stream, the attempt that had it is over: the stream is taken from it first
+#   (under its lock). httpcore gives no sign when it hands a connection back, so the watchdog relies on
+#   the response: httpx marks it closed before releasing the connection, and a response already closed
+#   is left alone. Should the deadline shut a socket down in the instant between that check and the
+#   connection going to another thread, that thread's first use raises httpcore's own
+#   ConnectionNotAvailable, on which the pool moves the request to another connection. The names used
+#   (``_pool``, ``_mounts``, ``_network_backend``, ``_http1``) are private to httpx/httpcore (1.x);
+#   if they are missing nothing is hooked. HTTP/2 streams are never tracked: one HTTP/2 connection
+#   carries several calls at once.
+#
+# Anything else (another transport, a connection opened before the hooks were installed) falls back to
+# the socket of the response once the headers are in, as before: the body is covered, the headers are
+# bounded only by the read timeout.
+
+_CURRENT = threading.local()
+"""``attempt``: the :class:`_Attempt` the calling thread is running, if any."""
+
+_OWNER = "_azbatch_deadline_attempt"  # attribute naming the attempt that checked a urllib3 connection out
+_HOOKED = "_azbatch_deadline_hooked"  # marks an adapter, pool or httpcore pool already hooked
+_HOOK_LOCK = threading.Lock()
+
+_AGAIN = 0.05
+"""Seconds between two shutdowns of an attempt still running past its deadline (see ``abort``)."""
+
+
+def _current() -> _Attempt | None:
+    attempt = getattr(_CURRENT, "attempt", None)
+    return attempt if isinstance(attempt, _Attempt) else None
+
+
+class _Attempt:
+    """One sync attempt in flight and the connection it is using, as far as the hooks have told."""
+
+    __slots__ = ("_conn", "_done", "_lock", "_stream", "_tracked", "aborted", "http_response")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._conn: Any = None  # the urllib3 connection this attempt has checked out
+        self._stream: _TrackedStream | None = None  # the httpcore stream it last read or wrote
+        self._tracked = False  # a hook has reported a connection: never fall back to the response
+        self._done = False
+        self.http_response: Any = None  # set while the policy reads the body
+        self.aborted = False  # the watchdog shut a socket of this attempt down
+
+    def claim_connection(self, conn: Any) -> None:
+        with self._lock:
+            if not self._done:
+                self._conn, self._tracked = conn, True
+
+    def release_connection(self, conn: Any) -> None:
+        with self._lock:  # waits for a shutdown in progress: the pool gets the connection after it
+            if self._conn is conn:
+                self._conn = None
+
+    def claim_stream(self, stream: _TrackedStream) -> None:
+        with self._lock:
+            if not self._done:
+                self._stream, self._tracked = stream, True
+
+    def release_stream(self, stream: _TrackedStream) -> None:
+        with self._lock:
+            if self._stream is stream:
+                self._stream = None
+
+    def abort(self) -> float | None:
+        """Watchdog thread, at the deadline: shut the attempt's socket down; when to look again.
+
+        The attempt may still be connecting (no socket yet), or go on with another connection after
+        this one failed; so while it runs, the watchdog comes back every ``_AGAIN`` s and shuts down
+        whatever socket it has then. Only the socket is touched, never the response, connection or TLS
+        objects, which the attempt's thread is using (closing them from another thread is not safe and
+        does not wake a blocked reader either).
+        """
+        with self._lock:
+            if self._done:
+                return None
+            if self.http_response is not None and _body_done(self.http_response):
+                return None  # finished in time; the connection may already serve another request
+            stream = self._stream
+            if self._conn is not None:
+                sock = getattr(self._conn, "sock", None)
+            elif stream is not None:
+                sock = stream.socket
+            elif not self._tracked and self.http_response is not None:
+                sock = _socket_of(self.http_response)
+            else:
+                sock = None
+            if isinstance(sock, socket.socket):
+                self.aborted = True
+                if stream is not None:
+                    stream.aborted = True
+                # socket.socket's own shutdown, even for an SSLSocket, whose override would reset its TLS
+                # state under the reader's feet. The blocked recv sees end-of-stream and returns.
+                with contextlib.suppress(OSError):  # already closed: the reader is finishing anyway
+                    socket.socket.shutdown(sock, socket.SHUT_RDWR)
+            return time.monotonic() + _AGAIN
+
+    def finish(self) -> None:
+        with self._lock:
+            self._done = True
+            self._conn = self._stream = self.http_response = None
+
+
+def _track(transport: Any) -> None:
+    """Hook the connection pools of ``transport`` (once; idempotent) so attempts can find their socket."""
+    if isinstance(transport, _TransportStandIn):
+        transport = transport._transport
     try:
-        http_response.read()
-    except Exception as error:
-        fired = watch.cancel()
-        http_response.close()
-        if fired or state.expired():
-            raise state.fail() from error
-        raise
-    watch.cancel()
-    http_response.close()
+        if isinstance(transport, RequestsTransport):
+            if transport.session is None:
+                transport.open()  # makes the session, as its send() would first thing
+            adapters = getattr(transport.session, "adapters", None)
+            if isinstance(adapters, Mapping):
+                for adapter in list(adapters.values()):
+                    _hook_adapter(adapter)
+            return
+        # Not imported here: if azbatch's httpx transport module is not loaded, this is not one of its.
+        httpx_module = sys.modules.get("azbatch.transports._httpx_sync")
+        if httpx_module is not None and isinstance(transport, httpx_module.HttpXTransport):
+            transport.open()  # makes its httpx client, as its send() would first thing; else a no-op
+            _hook_httpx(transport.client)
+    except Exception:
+        # The hooks only add a bound; a transport that cannot be hooked (or opened: its send() says why)
+        # is sent through as it is.
+        return
+
+
+def _hook_adapter(adapter: Any) -> None:
+    try:
+        from requests.adapters import HTTPAdapter
+    except ImportError:  # pragma: no cover - azure-core requires requests
+        return
+    if not isinstance(adapter, HTTPAdapter) or getattr(adapter, _HOOKED, False):
+        return
+    with _HOOK_LOCK:
+        if getattr(adapter, _HOOKED, False):
+            return
+        for name in ("get_connection_with_tls_context", "get_connection"):
+            original = getattr(adapter, name, None)
+            if callable(original):
+                setattr(adapter, name, _pool_hooking(original))
+        setattr(adapter, _HOOKED, True)
+
+
+def _pool_hooking(original: Callable[..., Any]) -> Callable[..., Any]:
+    def get_pool(*args: Any, **kwargs: Any) -> Any:
+        pool = original(*args, **kwargs)
+        _hook_pool(pool)
+        return pool
+
+    return get_pool
+
+
+def _hook_pool(pool: Any) -> None:
+    try:
+        from urllib3.connectionpool import HTTPConnectionPool
+    except ImportError:  # pragma: no cover - requests requires urllib3
+        return
+    if not isinstance(pool, HTTPConnectionPool) or getattr(pool, _HOOKED, False):
+        return
+    get_conn, put_conn = getattr(pool, "_get_conn", None), getattr(pool, "_put_conn", None)
+    if not (callable(get_conn) and callable(put_conn)):
+        return
+    with _HOOK_LOCK:
+        if getattr(pool, _HOOKED, False):
+            return
+
+        def _get_conn(*args: Any, **kwargs: Any) -> Any:
+            conn = get_conn(*args, **kwargs)
+            attempt = _current()
+            if attempt is not None and conn is not None:
+                setattr(conn, _OWNER, attempt)
+                attempt.claim_connection(conn)
+            return conn
+
+        def _put_conn(conn: Any, *args: Any, **kwargs: Any) -> Any:
+            owner = getattr(conn, _OWNER, None)
+            if isinstance(owner, _Attempt):
+                setattr(conn, _OWNER, None)
+                owner.release_connection(conn)  # before the pool can give it to another thread
+            return put_conn(conn, *args, **kwargs)
+
+        # Instance attributes shadow the class's methods for this pool alone.
+        setattr(pool, "_get_conn", _get_conn)  # noqa: B010 - a method cannot be assigned otherwise
+        setattr(pool, "_put_conn", _put_conn)  # noqa: B010
+        setattr(pool, _HOOKED, True)
+
+
+def _hook_httpx(client: Any) -> None:
+    try:
+        import httpcore
+    except ImportError:
+        return
+    transports = [getattr(client, "_transport", None), *getattr(client, "_mounts", {}).values()]
+    for transport in transports:
+        pool = getattr(transport, "_pool", None)
+        if not isinstance(pool, httpcore.ConnectionPool) or getattr(pool, _HOOKED, False):
+            continue
+        if not getattr(pool, "_http1", True):
+            continue  # HTTP/2 only: every connection carries several calls
+        with _HOOK_LOCK:
+            backend = getattr(pool, "_network_backend", None)
+            if getattr(pool, _HOOKED, False) or backend is None:
+                continue
+            setattr(pool, "_network_backend", _TrackingBackend(backend))  # noqa: B010 - duck-typed backend
+            setattr(pool, _HOOKED, True)
+
+
+class _TrackingBackend:
+    """An httpcore network backend whose TCP streams report which attempt uses them."""
+
+    def __init__(self, backend: Any) -> None:
+        self._backend = backend
+
+    def connect_tcp(self, *args: Any, **kwargs: Any) -> Any:
+        return _TrackedStream(self._backend.connect_tcp(*args, **kwargs))
+
+    def __getattr__(self, name: str) -> Any:  # connect_unix_socket, sleep
+        return getattr(self._backend, name)
+
+
+class _TrackedStream:
+    """An httpcore network stream that tells the calling thread's attempt it is using this socket."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        sock = stream.get_extra_info("socket")
+        self.socket = sock if isinstance(sock, socket.socket) else None
+        self._owner: _Attempt | None = None
+        self.aborted = False  # shut down by the watchdog
+
+    def _use(self) -> None:
+        attempt = _current()
+        owner = self._owner
+        if attempt is owner:
+            return
+        # httpcore lets one request at a time use an HTTP/1.1 connection, so a change of hands here means
+        # the previous request is over: its attempt must no longer be able to shut this socket down.
+        if owner is not None:
+            owner.release_stream(self)  # waits for a shutdown in progress
+        self._owner = attempt
+        if self.aborted:
+            # The previous attempt's deadline shut this socket down just as its response completed and
+            # the pool handed the connection on: httpcore retries the request on another connection.
+            import httpcore
+
+            raise httpcore.ConnectionNotAvailable()
+        if attempt is not None:
+            attempt.claim_stream(self)
+
+    def read(self, *args: Any, **kwargs: Any) -> Any:
+        self._use()
+        return self._stream.read(*args, **kwargs)
+
+    def write(self, *args: Any, **kwargs: Any) -> Any:
+        self._use()
+        return self._stream.write(*args, **kwargs)
+
+    def start_tls(self, *args: Any, **kwargs: Any) -> Any:
+        self._use()  # the handshake can stall too
+        tls = self._stream.start_tls(*args, **kwargs)
+        ssl_object = tls.get_extra_info("ssl_object")
+        alpn = ssl_object.selected_alpn_protocol() if ssl_object is not None else None
+        if alpn == "h2":
+            if self._owner is not None:
+                self._owner.release_stream(self)
+            return tls  # HTTP/2: shared by several calls, never tracked
+        return _TrackedStream(tls)
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 # ----------------------------------------------------------------------------------- the watchdog
@@ -402,45 +723,34 @@ def _socket_of(http_response: Any) -> socket.socket | None:
     return sock if isinstance(sock, socket.socket) else None
 
 
-def _abort(http_response: Any) -> None:
-    """Called by the watchdog thread at the deadline: make the blocked read return at once.
-
-    Only the socket is touched, never the response or TLS objects, which the reading thread is using
-    (closing a response from another thread neither wakes its reader nor is safe). With a transport whose
-    socket cannot be found nothing is done: its own read timeout, already lowered to the time left,
-    stays the only bound.
-    """
-    if _body_done(http_response):
-        return  # finished in time; the connection may already serve another request
-    sock = _socket_of(http_response)
-    if sock is None:
-        return
-    # socket.socket's own shutdown, even for an SSLSocket, whose override would reset its TLS state
-    # under the reader's feet. The blocked recv sees end-of-stream and returns.
-    with contextlib.suppress(OSError):  # already closed: the reader is finishing anyway
-        socket.socket.shutdown(sock, socket.SHUT_RDWR)
-
-
 class _Watch:
-    """One pending watchdog action; ``cancel`` and ``fire`` exclude each other."""
+    """One pending watchdog action; ``cancel`` and ``fire`` exclude each other.
+
+    The action may return a ``time.monotonic()`` time at which it wants to run again.
+    """
 
     __slots__ = ("_action", "_lock", "done", "fired")
 
-    def __init__(self, action: Callable[[], None]) -> None:
-        self._action: Callable[[], None] | None = action
+    def __init__(self, action: Callable[[], float | None]) -> None:
+        self._action: Callable[[], float | None] | None = action
         self._lock = threading.Lock()
         self.done = False
         self.fired = False
 
-    def fire(self) -> None:
+    def fire(self) -> float | None:
         # The action runs under the lock, so a reader that cancels right after its read returned waits
-        # until the socket shutdown is over before it releases the connection.
+        # until the socket shutdown is over before it goes on.
         with self._lock:
-            action, self._action = self._action, None
+            action = self._action
             if self.done or action is None:
-                return
-            self.done = self.fired = True
-            action()
+                return None
+            self.fired = True
+            again = action()
+            if not isinstance(again, float):  # only a time asks to run again; anything else is ignored
+                again = None
+            if again is None:
+                self.done, self._action = True, None
+            return again
 
     def cancel(self) -> bool:
         """Stop the action if it has not run; return whether it ran."""
@@ -468,9 +778,13 @@ class _Watchdog:
         self._thread: threading.Thread | None = None
         self._purge_at = self._MIN_PURGE
 
-    def watch(self, at: float, action: Callable[[], None]) -> _Watch:
-        """Run ``action`` at ``at`` unless the returned watch is cancelled first."""
+    def watch(self, at: float, action: Callable[[], float | None]) -> _Watch:
+        """Run ``action`` at ``at`` (and again when it asks) unless the returned watch is cancelled first."""
         entry = _Watch(action)
+        self._push(at, entry)
+        return entry
+
+    def _push(self, at: float, entry: _Watch) -> None:
         with self._cond:
             if len(self._heap) >= self._purge_at:
                 # Cancelled watches stay queued until their deadline; with many short calls and a long
@@ -484,7 +798,6 @@ class _Watchdog:
                 self._thread.start()
             if self._heap[0][2] is entry:  # the thread sleeps until the earliest deadline: now sooner
                 self._cond.notify()
-        return entry
 
     def _next_due(self) -> _Watch:
         with self._cond:
@@ -502,9 +815,12 @@ class _Watchdog:
     def _run(self) -> None:
         while True:
             watch = self._next_due()
-            # _abort swallows the errors it expects; whatever else happens, the thread must live on.
+            again = None
+            # abort swallows the errors it expects; whatever else happens, the thread must live on.
             with contextlib.suppress(Exception):
-                watch.fire()
+                again = watch.fire()
+            if again is not None:
+                self._push(again, watch)
 
 
 _WATCHDOG = _Watchdog()
