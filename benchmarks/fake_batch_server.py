@@ -266,6 +266,28 @@ def main(argv: list[str] | None = None) -> None:
 # --------------------------------------------------------------------------------------- parent side
 
 
+def stop_child(proc: subprocess.Popen[bytes], *, grace_s: float) -> None:
+    """Stop a benchmark's server child: close its stdin (it exits on EOF), then terminate, then kill.
+
+    Each step gets ``grace_s`` seconds; the child's pipes are closed whatever happens.
+    """
+    with contextlib.suppress(OSError):
+        if proc.stdin is not None:
+            proc.stdin.close()
+    for step in (None, proc.terminate, proc.kill):
+        if step is not None:
+            with contextlib.suppress(OSError):
+                step()
+        try:
+            proc.wait(timeout=grace_s)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    with contextlib.suppress(OSError):
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
 class FakeBatchServer:
     """Runs the fake server in a child process; use as a context manager (``.url`` is its origin).
 
@@ -328,21 +350,7 @@ class FakeBatchServer:
         proc, self._proc = self._proc, None
         if proc is None:
             return
-        with contextlib.suppress(OSError):
-            if proc.stdin is not None:
-                proc.stdin.close()
-        for step in (None, proc.terminate, proc.kill):
-            if step is not None:
-                with contextlib.suppress(OSError):
-                    step()
-            try:
-                proc.wait(timeout=3)
-                break
-            except subprocess.TimeoutExpired:
-                continue
-        with contextlib.suppress(OSError):
-            if proc.stdout is not None:
-                proc.stdout.close()
+        stop_child(proc, grace_s=3)
 
     def __enter__(self) -> FakeBatchServer:
         return self.start()

@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fault_proxy import FAULT_KINDS, FaultPlan, FaultProxy, HttpMessage  # sibling module, not a package
+from fake_batch_server import stop_child  # sibling modules, not a package
+from fault_proxy import FAULT_KINDS, FaultPlan, FaultProxy, HttpMessage
 
 from azbatch.emulator import BatchEmulator
 
@@ -184,21 +185,7 @@ class SoakServer:
         proc, self._proc = self._proc, None
         if proc is None:
             return
-        with contextlib.suppress(OSError):
-            if proc.stdin is not None:
-                proc.stdin.close()
-        for step in (None, proc.terminate, proc.kill):
-            if step is not None:
-                with contextlib.suppress(OSError):
-                    step()
-            try:
-                proc.wait(timeout=5)
-                break
-            except subprocess.TimeoutExpired:
-                continue
-        with contextlib.suppress(OSError):
-            if proc.stdout is not None:
-                proc.stdout.close()
+        stop_child(proc, grace_s=5)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
