@@ -135,20 +135,8 @@ def _type_of(
     raise ValueError(f"unsupported schema: {schema}")
 
 
-def extract(spec_path: Path) -> dict[str, Any]:
-    spec = json.loads(spec_path.read_text(encoding="utf-8"))
-    definitions = spec["definitions"]
-    queue: list[str] = []
-    for methods in spec["paths"].values():
-        for op in methods.values():
-            if op.get("operationId") not in JOB_OPERATIONS:
-                continue
-            for param in op.get("parameters", []):
-                if param.get("in") == "body":
-                    queue.append(_ref_name(param["schema"]["$ref"]))
-            for response in op.get("responses", {}).values():
-                if "schema" in response:
-                    queue.append(_ref_name(response["schema"]["$ref"]))
+def _walk(definitions: dict[str, Any], queue: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Every model and enum reachable from the definitions named in ``queue``, as table entries."""
     models: dict[str, Any] = {}
     enums: dict[str, Any] = {}
     while queue:
@@ -168,6 +156,24 @@ def extract(spec_path: Path) -> dict[str, Any]:
             for wire, prop in schema.get("properties", {}).items()
         }
         models[name] = {"properties": props, "required": sorted(schema.get("required", []))}
+    return models, enums
+
+
+def extract(spec_path: Path) -> dict[str, Any]:
+    spec = json.loads(spec_path.read_text(encoding="utf-8"))
+    definitions = spec["definitions"]
+    queue: list[str] = []
+    for methods in spec["paths"].values():
+        for op in methods.values():
+            if op.get("operationId") not in JOB_OPERATIONS:
+                continue
+            for param in op.get("parameters", []):
+                if param.get("in") == "body":
+                    queue.append(_ref_name(param["schema"]["$ref"]))
+            for response in op.get("responses", {}).values():
+                if "schema" in response:
+                    queue.append(_ref_name(response["schema"]["$ref"]))
+    models, enums = _walk(definitions, queue)
     return {
         "api_version": spec["info"]["version"],
         "models": dict(sorted(models.items())),
@@ -268,27 +274,7 @@ def extract_derived(path: Path, version: str, older: dict[str, Any]) -> dict[str
     """
     definitions = json.loads(path.read_text(encoding="utf-8"))["definitions"]
     back = {new: old for old, new in NAMES_2025.items()}
-    models: dict[str, Any] = {}
-    enums: dict[str, Any] = {}
-    queue = list(ROOTS_2025)
-    while queue:
-        name = queue.pop()
-        if name in models or name in enums:
-            continue
-        schema = definitions[name]
-        if "enum" in schema:
-            _type_of(schema, enums, queue, definitions)
-            continue
-        models[name] = {
-            "properties": {
-                wire: {
-                    "type": _type_of(prop, enums, queue, definitions),
-                    **({"readOnly": True} if prop.get("readOnly") else {}),
-                }
-                for wire, prop in schema.get("properties", {}).items()
-            },
-            "required": sorted(schema.get("required", [])),
-        }
+    models, enums = _walk(definitions, list(ROOTS_2025))
     for (enum, wrong), right in VALUE_FIXES_2025.items():
         enums[enum]["values"] = [
             [right if v == wrong else v, right if m == wrong else m] for v, m in enums[enum]["values"]
